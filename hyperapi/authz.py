@@ -1,0 +1,320 @@
+"""Who may do what: SPEC §3 written once, as data.
+
+Each kind of node has a list of `Grant`s: *these permissions* go to *these principals* *when* the
+entity is in *this state*. From that one table come
+
+- the `__acl__` of a traversal node (`acl(kind, facts)`, facts being plain Python values), and
+- the SQL predicate that filters a list (`sql_allows(kind, permission, identity, columns)`, where the
+  same facts are columns, or constants known from the parent node).
+
+A test draws random worlds and proves the two agree, so a list never shows what the object's own URL
+would hide, nor hides what it would show.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from pyramid.authorization import ALL_PERMISSIONS, Allow, Authenticated, Deny, Everyone
+from sqlalchemy import and_, false, or_, true
+from sqlalchemy.sql.elements import ColumnElement
+
+SUPERUSER = "role:superuser"
+
+
+class Permission(enum.StrEnum):
+    VIEW = "view"  # the entity exists for this caller (otherwise 404)
+    CREATE = "create"  # add a child to a collection
+    EDIT = "edit"  # PUT / PATCH
+    DELETE = "delete"
+    ACCOUNT = "account"  # read or change what belongs to the signed-in caller
+
+
+def org_principal(organization_id: int, role: str) -> str:
+    return f"org:{organization_id}:{role}"
+
+
+def project_principal(project_id: int, role: str) -> str:
+    return f"project:{project_id}:{role}"
+
+
+def user_principal(user_id: int) -> str:
+    return f"user:{user_id}"
+
+
+# --- conditions on the entity's state --------------------------------------------------------------
+
+
+class Condition:
+    def holds(self, facts: Mapping) -> bool:
+        raise NotImplementedError
+
+    def sql(self, columns: Mapping) -> ColumnElement:
+        raise NotImplementedError
+
+    def __and__(self, other: Condition) -> Condition:
+        return AllOf((self, other))
+
+
+@dataclass(frozen=True)
+class Is(Condition):
+    """`facts[name] == value`; in SQL the fact is a column, or a constant known from the parent."""
+
+    name: str
+    value: object
+
+    def holds(self, facts):
+        return facts[self.name] == self.value
+
+    def sql(self, columns):
+        column = columns[self.name]
+        if isinstance(column, ColumnElement):
+            return column == self.value
+        return true() if column == self.value else false()
+
+
+@dataclass(frozen=True)
+class AllOf(Condition):
+    conditions: tuple
+
+    def holds(self, facts):
+        return all(c.holds(facts) for c in self.conditions)
+
+    def sql(self, columns):
+        return and_(*(c.sql(columns) for c in self.conditions))
+
+
+class _Always(Condition):
+    def holds(self, facts):
+        return True
+
+    def sql(self, columns):
+        return true()
+
+    def __repr__(self):
+        return "ALWAYS"
+
+
+ALWAYS = _Always()
+PUBLIC = Is("access", "public")
+LIVE = Is("archived", False)
+ORG_LIVE = Is("org_archived", False)
+PROJECT_LIVE = Is("project_archived", False)
+WRITABLE_IN_PROJECT = ORG_LIVE & PROJECT_LIVE
+
+
+# --- who -------------------------------------------------------------------------------------------
+
+
+class Who:
+    def principals(self, facts: Mapping) -> list[str]:
+        """The principals an ACL entry names for this entity."""
+        raise NotImplementedError
+
+    def sql(self, identity, columns: Mapping) -> ColumnElement:
+        """True for the rows on which this caller is one of those principals."""
+        raise NotImplementedError
+
+
+class _Everyone(Who):
+    def principals(self, facts):
+        return [Everyone]
+
+    def sql(self, identity, columns):
+        return true()
+
+
+class _Authenticated(Who):
+    def principals(self, facts):
+        return [Authenticated]
+
+    def sql(self, identity, columns):
+        return true() if identity is not None else false()
+
+
+class _Superuser(Who):
+    def principals(self, facts):
+        return [SUPERUSER]
+
+    def sql(self, identity, columns):
+        return true() if identity is not None and identity.is_superuser else false()
+
+
+class _Self(Who):
+    """The user the entity belongs to (a membership, a token, a user record)."""
+
+    def principals(self, facts):
+        return [user_principal(facts["user_id"])]
+
+    def sql(self, identity, columns):
+        if identity is None:
+            return false()
+        return columns["user_id"] == identity.user_id
+
+
+@dataclass(frozen=True)
+class OrgRole(Who):
+    roles: tuple
+
+    def principals(self, facts):
+        return [org_principal(facts["organization_id"], role) for role in self.roles]
+
+    def sql(self, identity, columns):
+        ids = identity.organizations_with(self.roles) if identity is not None else ()
+        return _in(columns["organization_id"], ids)
+
+
+@dataclass(frozen=True)
+class ProjectRole(Who):
+    roles: tuple
+
+    def principals(self, facts):
+        return [project_principal(facts["project_id"], role) for role in self.roles]
+
+    def sql(self, identity, columns):
+        ids = identity.projects_with(self.roles) if identity is not None else ()
+        return _in(columns["project_id"], ids)
+
+
+def _in(column, ids) -> ColumnElement:
+    ids = sorted(ids)
+    if isinstance(column, ColumnElement):
+        return column.in_(ids) if ids else false()
+    return true() if column in ids else false()
+
+
+EVERYONE = _Everyone()
+AUTHENTICATED = _Authenticated()
+SUPERUSER_ROLE = _Superuser()
+SELF = _Self()
+ORG_ADMIN = OrgRole(("admin",))
+ORG_ANY = OrgRole(("admin", "member"))
+MANAGER = ProjectRole(("manager",))
+COLLECTOR_UP = ProjectRole(("manager", "collector"))
+PROJECT_ANY = ProjectRole(("manager", "collector", "viewer"))
+
+
+@dataclass(frozen=True)
+class Grant:
+    permissions: frozenset
+    who: Who
+    when: Condition = field(default=ALWAYS)
+
+
+def grant(permissions: Iterable[Permission] | Permission, who: Who, when: Condition = ALWAYS) -> Grant:
+    if isinstance(permissions, Permission):
+        permissions = (permissions,)
+    return Grant(frozenset(permissions), who, when)
+
+
+V, C, E, D, A = Permission.VIEW, Permission.CREATE, Permission.EDIT, Permission.DELETE, Permission.ACCOUNT
+
+# Collections exist for everyone who can see their parent: what is *in* them is filtered per row.
+_OPEN_COLLECTION = [grant(V, EVERYONE)]
+
+RULES: dict[str, list[Grant]] = {
+    "api": [grant(V, EVERYONE)],
+    # -- the caller's own things --------------------------------------------------------------------
+    "account": [grant(V, EVERYONE), grant((A, E), AUTHENTICATED)],
+    "login": [grant((V, C), EVERYONE)],
+    "tokens": [grant(V, EVERYONE), grant((A, C), AUTHENTICATED)],
+    "token": [grant((V, A, D), SELF)],
+    # -- users ----------------------------------------------------------------------------------------
+    "users": [*_OPEN_COLLECTION, grant(C, SUPERUSER_ROLE)],
+    "user": [grant(V, AUTHENTICATED), grant(E, SELF), grant((V, E, D), SUPERUSER_ROLE)],
+    # -- organizations --------------------------------------------------------------------------------
+    "organizations": [*_OPEN_COLLECTION, grant(C, AUTHENTICATED)],
+    "organization": [
+        grant(V, EVERYONE, PUBLIC & LIVE),
+        grant(V, ORG_ANY),
+        # Editing an archived organization is allowed only to un-archive it: the view checks the body.
+        grant(E, ORG_ADMIN),
+        grant(D, ORG_ADMIN, LIVE),
+        grant((V, E), SUPERUSER_ROLE),
+        grant(D, SUPERUSER_ROLE, LIVE),
+    ],
+    "organization_members": [*_OPEN_COLLECTION, grant(C, ORG_ADMIN, ORG_LIVE), grant(C, SUPERUSER_ROLE, ORG_LIVE)],
+    "organization_member": [
+        grant(V, ORG_ANY),
+        grant(V, SELF),
+        grant(D, SELF, ORG_LIVE),  # anyone may leave
+        grant((E, D), ORG_ADMIN, ORG_LIVE),
+        grant(V, SUPERUSER_ROLE),
+        grant((E, D), SUPERUSER_ROLE, ORG_LIVE),
+    ],
+    # -- projects -------------------------------------------------------------------------------------
+    "projects": [*_OPEN_COLLECTION, grant(C, ORG_ADMIN, ORG_LIVE), grant(C, SUPERUSER_ROLE, ORG_LIVE)],
+    "all_projects": list(_OPEN_COLLECTION),
+    "project": [
+        grant(V, EVERYONE, PUBLIC & LIVE),
+        grant(V, ORG_ANY, LIVE),
+        grant(V, PROJECT_ANY, LIVE),
+        grant(V, ORG_ADMIN),
+        grant(V, MANAGER),
+        grant(E, ORG_ADMIN, ORG_LIVE),
+        grant(E, MANAGER, ORG_LIVE),
+        grant(D, ORG_ADMIN, ORG_LIVE & LIVE),
+        grant(D, MANAGER, ORG_LIVE & LIVE),
+        grant(V, SUPERUSER_ROLE),
+        grant(E, SUPERUSER_ROLE, ORG_LIVE),
+        grant(D, SUPERUSER_ROLE, ORG_LIVE & LIVE),
+    ],
+    "project_members": [
+        *_OPEN_COLLECTION,
+        grant(C, ORG_ADMIN, WRITABLE_IN_PROJECT),
+        grant(C, MANAGER, WRITABLE_IN_PROJECT),
+        grant(C, SUPERUSER_ROLE, WRITABLE_IN_PROJECT),
+    ],
+    "project_member": [
+        grant(V, ORG_ANY),
+        grant(V, PROJECT_ANY),
+        grant(V, SELF),
+        grant(D, SELF, WRITABLE_IN_PROJECT),
+        grant((E, D), ORG_ADMIN, WRITABLE_IN_PROJECT),
+        grant((E, D), MANAGER, WRITABLE_IN_PROJECT),
+        grant(V, SUPERUSER_ROLE),
+        grant((E, D), SUPERUSER_ROLE, WRITABLE_IN_PROJECT),
+    ],
+    # -- parties: personal data, never public ---------------------------------------------------------
+    "parties": [
+        *_OPEN_COLLECTION,
+        grant(C, ORG_ADMIN, WRITABLE_IN_PROJECT),
+        grant(C, COLLECTOR_UP, WRITABLE_IN_PROJECT),
+        grant(C, SUPERUSER_ROLE, WRITABLE_IN_PROJECT),
+    ],
+    "party": [
+        grant(V, ORG_ANY),
+        grant(V, PROJECT_ANY),
+        grant(E, ORG_ADMIN, WRITABLE_IN_PROJECT),
+        grant(E, COLLECTOR_UP, WRITABLE_IN_PROJECT),
+        grant(D, ORG_ADMIN, WRITABLE_IN_PROJECT),
+        grant(D, MANAGER, WRITABLE_IN_PROJECT),
+        grant(V, SUPERUSER_ROLE),
+        grant((E, D), SUPERUSER_ROLE, WRITABLE_IN_PROJECT),
+    ],
+}
+
+DENY_ALL = (Deny, Everyone, ALL_PERMISSIONS)
+
+
+def acl(kind: str, facts: Mapping) -> list[tuple]:
+    """The `__acl__` of a node of this kind, in this state. It always ends in a deny-all, so nothing
+    is inherited from a parent: every node decides for itself (see `security.permits`)."""
+    entries = []
+    for g in RULES[kind]:
+        if g.when.holds(facts):
+            entries.extend((Allow, principal, tuple(sorted(g.permissions))) for principal in g.who.principals(facts))
+    entries.append(DENY_ALL)
+    return entries
+
+
+def sql_allows(kind: str, permission: Permission, identity, columns: Mapping) -> ColumnElement:
+    """The SQL twin of `acl`: true on exactly the rows whose ACL grants `permission` to `identity`."""
+    clauses = [
+        and_(g.who.sql(identity, columns), g.when.sql(columns))
+        for g in RULES[kind]
+        if permission in g.permissions
+    ]
+    return or_(*clauses) if clauses else false()

@@ -1,0 +1,192 @@
+"""Request bodies, one Colander schema per entity.
+
+Each schema function returns the *full* schema (used for create and for PUT, which replaces every
+writable field: absent optional fields fall back to their defaults). `for_mode` derives the PATCH
+schema from it by keeping only the fields that were sent — each still validated in full, so
+`{"name": ""}` is refused rather than dropped.
+"""
+
+from __future__ import annotations
+
+import colander
+
+from ..models import ACCESS_CHOICES, ORGANIZATION_ROLES, PARTY_TYPES, PROJECT_ROLES
+from .types import (
+    Bool,
+    Choice,
+    CountryCode,
+    DateTimeUTC,
+    HCardList,
+    JSONObject,
+    Text,
+    URLList,
+    field,
+    regex_validator,
+)
+
+USERNAME_PATTERN = r"[a-z0-9_.-]{1,150}"
+SLUG_PATTERN = r"[a-z0-9]+(?:-[a-z0-9]+)*"
+_EMAIL = r"[^@\s]+@[^@\s]+\.[^@\s]+"
+
+
+def _mapping(*children: colander.SchemaNode) -> colander.SchemaNode:
+    schema = colander.SchemaNode(colander.Mapping(unknown="raise"))
+    for child in children:
+        schema.add(child)
+    return schema
+
+
+def _named(name, node):
+    node.name = name
+    return node
+
+
+def _description():
+    return _named("description", field(Text(max_length=10000), default=""))
+
+
+def _slug():
+    return _named(
+        "slug",
+        field(
+            Text(max_length=100, allow_empty=False),
+            validator=regex_validator(SLUG_PATTERN, "Use lowercase letters, digits and single hyphens."),
+        ),
+    )
+
+
+def organization_schema() -> colander.SchemaNode:
+    return _mapping(
+        _named("name", field(Text(max_length=200, allow_empty=False), required=True)),
+        _slug(),
+        _description(),
+        _named("urls", field(URLList(), default=[])),
+        _named("contacts", field(HCardList(), default=[])),
+        _named("access", field(Choice(ACCESS_CHOICES), default="public")),
+        _named("archived", field(Bool(), default=False)),
+    )
+
+
+def project_schema() -> colander.SchemaNode:
+    return _mapping(
+        _named("name", field(Text(max_length=200, allow_empty=False), required=True)),
+        _slug(),
+        _description(),
+        _named("country", field(CountryCode(), default="")),
+        _named("urls", field(URLList(), default=[])),
+        _named("contacts", field(HCardList(), default=[])),
+        _named("access", field(Choice(ACCESS_CHOICES), default="public")),
+        _named("archived", field(Bool(), default=False)),
+    )
+
+
+def party_schema() -> colander.SchemaNode:
+    return _mapping(
+        _named("name", field(Text(max_length=200, allow_empty=False), required=True)),
+        _named("type", field(Choice(PARTY_TYPES), default="IN")),
+        _description(),
+        _named("country", field(CountryCode(), default="")),
+        _named("contacts", field(HCardList(), default=[])),
+        _named("attributes", field(JSONObject(), default={})),
+        _named("archived", field(Bool(), default=False)),
+    )
+
+
+def _email():
+    return _named(
+        "email",
+        field(Text(max_length=254), default=None, validator=regex_validator(_EMAIL, "Enter a valid email address.")),
+    )
+
+
+def _password(required=False):
+    def strong_enough(node, value):
+        if len(value) < 10:
+            raise colander.Invalid(node, "Use at least 10 characters.")
+
+    return _named(
+        "password",
+        field(Text(max_length=1024, allow_empty=False), required=required, validator=strong_enough),
+    )
+
+
+def user_create_schema() -> colander.SchemaNode:
+    return _mapping(
+        _named(
+            "username",
+            field(
+                Text(max_length=150, allow_empty=False),
+                required=True,
+                validator=regex_validator(USERNAME_PATTERN, "Use lowercase letters, digits and . _ - only."),
+            ),
+        ),
+        _named("full_name", field(Text(max_length=200), default="")),
+        _email(),
+        _password(required=True),
+        _named("is_superuser", field(Bool(), default=False)),
+    )
+
+
+def user_update_schema() -> colander.SchemaNode:
+    return _mapping(
+        _named("full_name", field(Text(max_length=200), default="")),
+        _email(),
+        _password(),
+        _named("is_superuser", field(Bool(), default=False)),
+    )
+
+
+def account_schema() -> colander.SchemaNode:
+    return _mapping(
+        _named("full_name", field(Text(max_length=200), default="")),
+        _email(),
+        _password(),
+        _named("current_password", field(Text(max_length=1024))),
+    )
+
+
+def login_schema() -> colander.SchemaNode:
+    return _mapping(
+        _named("username", field(Text(max_length=150, allow_empty=False), required=True)),
+        _named("password", field(Text(max_length=1024, allow_empty=False), required=True)),
+    )
+
+
+def token_schema() -> colander.SchemaNode:
+    return _mapping(
+        _named("name", field(Text(max_length=200), default="")),
+        _named("expires", field(DateTimeUTC(), default=None)),
+    )
+
+
+def _member_schema(roles) -> colander.SchemaNode:
+    return _mapping(
+        _named("username", field(Text(max_length=150, allow_empty=False), required=True)),
+        _named("role", field(Choice(roles), required=True)),
+    )
+
+
+def organization_member_schema() -> colander.SchemaNode:
+    return _member_schema(ORGANIZATION_ROLES)
+
+
+def project_member_schema() -> colander.SchemaNode:
+    return _member_schema(PROJECT_ROLES)
+
+
+def member_update_schema_for(roles):
+    def schema():
+        return _mapping(_named("role", field(Choice(roles), required=True)))
+
+    return schema
+
+
+CREATE, REPLACE, PATCH = "create", "replace", "patch"
+
+
+def for_mode(schema: colander.SchemaNode, mode: str, sent: set[str]) -> colander.SchemaNode:
+    if mode == PATCH:
+        for child in list(schema.children):
+            if child.name not in sent:
+                del schema[child.name]
+    return schema

@@ -1,0 +1,61 @@
+from sqlalchemy import select
+
+from ..errors import conflict, forbidden
+from ..models import Organization, OrganizationMember, User
+from .slugs import slug_taken, unique_slug
+
+EDITABLE = ("name", "description", "urls", "contacts", "access", "archived")
+
+
+def _check_name(db, name: str, exclude_id=None) -> None:
+    query = select(Organization.id).where(Organization.name == name)
+    if exclude_id is not None:
+        query = query.where(Organization.id != exclude_id)
+    if db.scalar(query) is not None:
+        raise conflict("An organization with this name already exists.", {"name": "This name is taken."})
+
+
+def _check_slug(db, slug: str, exclude_id=None) -> None:
+    exclude = Organization.id != exclude_id if exclude_id is not None else None
+    if slug_taken(db, Organization.slug, slug, exclude=exclude):
+        raise conflict("An organization with this slug already exists.", {"slug": "This slug is taken."})
+
+
+def create(db, creator: User, data: dict) -> Organization:
+    """A new organization; its creator becomes its admin."""
+    _check_name(db, data["name"])
+    if "slug" in data:
+        _check_slug(db, data["slug"])
+        slug = data["slug"]
+    else:
+        slug = unique_slug(db, Organization.slug, data["name"], fallback="organization")
+    org = Organization(slug=slug, **{k: data[k] for k in EDITABLE})
+    db.add(org)
+    db.flush()
+    db.add(OrganizationMember(organization_id=org.id, user_id=creator.id, role="admin"))
+    db.flush()
+    return org
+
+
+def ensure_writable(row, data: dict, what: str) -> None:
+    """Nobody writes into an archived organization or project, except to un-archive it."""
+    if row.archived and data.get("archived", True) is not False:
+        raise forbidden(f"This {what} is archived; un-archive it (archived=false) to change it.")
+
+
+def update(db, org: Organization, data: dict) -> None:
+    ensure_writable(org, data, "organization")
+    if "name" in data and data["name"] != org.name:
+        _check_name(db, data["name"], exclude_id=org.id)
+    if "slug" in data and data["slug"] != org.slug:
+        _check_slug(db, data["slug"], exclude_id=org.id)
+        org.slug = data["slug"]
+    for key in EDITABLE:
+        if key in data:
+            setattr(org, key, data[key])
+    db.flush()
+
+
+def delete(db, org: Organization) -> None:
+    db.delete(org)
+    db.flush()

@@ -1,0 +1,81 @@
+import datetime
+import secrets
+
+from sqlalchemy import select
+
+from ..errors import conflict, forbidden, invalid
+from ..models import Token, User, utcnow
+from ..security import hash_key, hash_password, verify_password
+
+
+def _check_unique(db, user_id, username=None, email=None) -> None:
+    if username is not None:
+        other = db.scalar(select(User.id).where(User.username == username))
+        if other is not None and other != user_id:
+            raise conflict("A user with this username already exists.", {"username": "This username is taken."})
+    if email:
+        other = db.scalar(select(User.id).where(User.email == email))
+        if other is not None and other != user_id:
+            raise conflict("A user with this email already exists.", {"email": "This email is taken."})
+
+
+def create(db, data: dict) -> User:
+    email = data.get("email") or None
+    _check_unique(db, None, data["username"], email)
+    user = User(
+        username=data["username"],
+        full_name=data.get("full_name", ""),
+        email=email,
+        is_superuser=data.get("is_superuser", False),
+        password_hash=hash_password(data["password"]),
+    )
+    db.add(user)
+    db.flush()
+    return user
+
+
+def update(db, user: User, data: dict, by: User) -> None:
+    if "is_superuser" in data and data["is_superuser"] != user.is_superuser and not by.is_superuser:
+        raise forbidden("Only a superuser can change is_superuser.")
+    if "email" in data:
+        data["email"] = data["email"] or None
+        _check_unique(db, user.id, email=data["email"])
+        user.email = data["email"]
+    if "full_name" in data:
+        user.full_name = data["full_name"]
+    if "is_superuser" in data:
+        user.is_superuser = data["is_superuser"]
+    if "password" in data:
+        user.password_hash = hash_password(data["password"])
+    db.flush()
+
+
+def update_account(db, user: User, data: dict) -> None:
+    """The caller changing themselves: a new password needs the current one."""
+    current = data.pop("current_password", None)
+    if "password" in data and (current is None or not verify_password(user, current)):
+        raise invalid({"current_password": "Give your current password to set a new one."})
+    update(db, user, data, by=user)
+
+
+def delete(db, user: User) -> None:
+    db.delete(user)
+    db.flush()
+
+
+def new_token(db, user: User, name: str = "", expires: datetime.datetime | None = None) -> tuple[Token, str]:
+    """A token and its key. The key is returned once, here; only its SHA-256 is stored."""
+    if expires is not None and expires <= utcnow():
+        raise invalid({"expires": "Must be in the future."})
+    key = secrets.token_urlsafe(32)
+    token = Token(user_id=user.id, name=name, key_hash=hash_key(key), expires=expires)
+    db.add(token)
+    db.flush()
+    return token, key
+
+
+def login(db, username: str, password: str, ttl: datetime.timedelta) -> tuple[Token, str] | None:
+    user = db.scalar(select(User).where(User.username == username))
+    if not verify_password(user, password):
+        return None
+    return new_token(db, user, name="login", expires=utcnow() + ttl)

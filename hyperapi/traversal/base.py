@@ -1,0 +1,125 @@
+"""The rules of the tree.
+
+- Nodes are context objects, not ORM rows. An item node wraps the row it loaded; a container knows
+  how to load one child (`load`) and how to list the children a caller may see (`list_query`).
+- Loading a child is one indexed query scoped to the parent's primary key, so an id that belongs to
+  another project is simply not found (`KeyError`).
+- Every node's `__acl__` comes from `hyperapi.authz.RULES` and ends in a deny-all: nothing is
+  inherited. The security policy requires `view` on every ancestor before it asks the node itself,
+  so a hidden parent hides all that is under it.
+- `label` names what a URL addresses, for the 404 message, which is the same whether the entity, or
+  any of its ancestors, is missing or hidden.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from .. import authz
+
+
+class Node:
+    kind: ClassVar[str]
+    label: ClassVar[str] = "Resource"
+    # How a 403 names what was refused: "You are not allowed to create new {plural}."
+    plural: ClassVar[str] = "resources"
+    children: ClassVar[dict[str, type[Node]]] = {}
+
+    def __init__(self, request, name: str, parent: Node | None):
+        self.request = request
+        self.__name__ = name
+        self.__parent__ = parent
+        self._acl = None
+
+    def facts(self) -> dict:
+        return {}
+
+    def __acl__(self):
+        # A method, never a property: Pyramid swallows an AttributeError raised inside a property.
+        if self._acl is None:
+            self._acl = authz.acl(self.kind, self.facts())
+        return self._acl
+
+    def __getitem__(self, name: str) -> Node:
+        child = self.children.get(name)
+        if child is None:
+            raise KeyError(name)
+        return child(self.request, name, self)
+
+    @classmethod
+    def child_class(cls, name: str) -> type[Node] | None:
+        return cls.children.get(name)
+
+    def __repr__(self):
+        return f"<{type(self).__name__} {self.__name__!r}>"
+
+
+class Item(Node):
+    """A node wrapping one row."""
+
+    def __init__(self, request, name, parent, row):
+        super().__init__(request, name, parent)
+        self.row = row
+
+    @property
+    def record(self):
+        """The row that carries this entity's `version` (its ETag)."""
+        return self.row
+
+
+class Container(Node):
+    """A collection: `load(key)` fetches one row, `list_query(identity)` the visible ones."""
+
+    item_class: ClassVar[type[Item]]
+    # Words that can never be keys of items, kept for the collection's own sub-resources.
+    reserved: ClassVar[frozenset[str]] = frozenset({"schema", "set"})
+
+    def __getitem__(self, key: str) -> Node:
+        if key in self.children:
+            return super().__getitem__(key)
+        row = self.load(key)
+        if row is None:
+            raise KeyError(key)
+        return self.wrap(row)
+
+    def load(self, key: str):
+        raise NotImplementedError
+
+    def key_of(self, row) -> str:
+        raise NotImplementedError
+
+    def wrap(self, row) -> Item:
+        return self.item_class(self.request, self.key_of(row), self, row)
+
+    def wrap_result(self, result_row) -> Item:
+        """Wrap one row of `list_query`'s result (by default, a single entity)."""
+        return self.wrap(result_row[0])
+
+    @classmethod
+    def child_class(cls, name):
+        return cls.children.get(name) or cls.item_class
+
+    @classmethod
+    def missing_label(cls, parent_class: type[Node]) -> str:
+        return parent_class.label
+
+
+def describe_path(root_class: type[Node], segments: list[str]) -> str:
+    """What a URL addresses, from the shape of its path alone (no database): the 404 message.
+
+    `/organizations/x/projects/y/parties/z/` addresses a Party whatever exists; a collection addresses
+    its parent (`/organizations/x/projects/` is about Organization x). An unknown shape is "Not found."
+    """
+    current, parent = root_class, None
+    for segment in segments:
+        if segment == "":
+            continue
+        nxt = current.child_class(segment)
+        if nxt is None:
+            return "Not found."
+        current, parent = nxt, current
+    if issubclass(current, Container):
+        label = current.missing_label(parent) if parent is not None else "Resource"
+    else:
+        label = current.label
+    return f"{label} does not exist"

@@ -1,0 +1,295 @@
+"""What every view shares: the one Cornice service, body parsing and validation, JSON responses,
+links, conditional requests, and the 405 that knows which methods a node answers."""
+
+from __future__ import annotations
+
+import datetime
+import json
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+from urllib.parse import quote
+
+import colander
+from cornice import Service
+from pyramid.response import Response
+
+from .. import collections as listing_language
+from ..authz import Permission
+from ..errors import APIError, invalid
+from ..schemas import CREATE, PATCH, REPLACE, for_mode
+from ..traversal import root_factory
+
+# One service over the whole tree: views are told apart by the type of their context.
+api = Service(name="hyperapi", path="/*traverse", factory=root_factory, description="hyperapi")
+
+# Methods answered per context type, for `Allow` and 405s (Cornice only knows them per service).
+METHODS: dict[type, list[str]] = defaultdict(list)
+
+# Fields every representation carries and no body may change.
+READONLY = frozenset({"id", "resource_uri", "_links", "created", "last_updated", "version"})
+
+JSON_TYPES = ("application/json",)
+FORM_TYPES = ("multipart/form-data", "application/x-www-form-urlencoded")
+
+
+def json_body(body) -> bytes:
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def json_response(request, body, status: int = 200, headers: dict | None = None, etag: str | None = None):
+    response = Response(body=json_body(body), status=status, content_type="application/json", charset="utf-8")
+    if headers:
+        response.headers.update(headers)
+    if etag is not None:
+        response.etag = etag
+    response.headers["Vary"] = "Authorization"
+    response.cache_control = "no-store" if request.identity is not None else "no-cache"
+    if request.method in ("GET", "HEAD"):
+        if etag is None:
+            response.md5_etag()
+        response.conditional_response = True
+    return response
+
+
+def isoformat(moment: datetime.datetime | None) -> str | None:
+    if moment is None:
+        return None
+    return moment.astimezone(datetime.UTC).isoformat().replace("+00:00", "Z")
+
+
+def path(request, node) -> str:
+    return request.resource_path(node)
+
+
+def api_path(request, *segments: str) -> str:
+    """The path of a node known by its place in the tree, without loading it."""
+    return request.script_name + "/api/v1/" + "".join(quote(segment, safe="") + "/" for segment in segments)
+
+
+def link(href: str) -> dict:
+    return {"href": href}
+
+
+def tracked_fields(row) -> dict:
+    return {"created": isoformat(row.created), "last_updated": isoformat(row.last_updated), "version": row.version}
+
+
+def version_etag(row) -> str:
+    return f'"{row.version}"'
+
+
+# --- bodies ----------------------------------------------------------------------------------------
+
+
+def parse_body(request) -> dict:
+    """The request body as a dict of fields, from JSON, a multipart form or a urlencoded form."""
+    content_type = (request.content_type or "").lower()
+    if not request.body and content_type in ("",) + FORM_TYPES + JSON_TYPES:
+        return {}
+    if content_type in JSON_TYPES or content_type.endswith("+json"):
+        try:
+            data = json.loads(request.body.decode(request.charset or "utf-8"))
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise invalid({"body": f"Malformed JSON: {exc}"}) from None
+        if not isinstance(data, dict):
+            raise invalid({"body": "Must be a JSON object."})
+        return data
+    if content_type in FORM_TYPES:
+        try:
+            form = request.POST
+            keys = list(dict.fromkeys(form.keys()))
+        except Exception:  # webob/cgi raise assorted errors on a cut-off or malformed body
+            raise invalid({"body": "Malformed form body."}) from None
+        data, errors = {}, {}
+        for key in keys:
+            values = form.getall(key)
+            if len(values) > 1:
+                errors[key] = "Send this field once."
+            elif not isinstance(values[0], str):
+                errors[key] = "Files are not accepted in this field."
+            else:
+                data[key] = values[0]
+        if errors:
+            raise invalid(errors)
+        return data
+    raise APIError(415, f"Unsupported media type {content_type!r}: send application/json or a form.")
+
+
+@dataclass(frozen=True)
+class Body:
+    """How a view's body is validated: which schema, in which mode, with which read-only fields.
+
+    `current` gives the values read-only fields must keep (for PUT/PATCH, the entity's
+    representation; for POST, the links the new entity will have), so a representation fetched with
+    GET can be sent back as it is. A frozenset there lists every spelling accepted for the value."""
+
+    schema: Callable[[], colander.SchemaNode]
+    mode: str
+    readonly: frozenset = frozenset()
+    current: Callable | None = None
+
+
+def _unchanged(sent, current) -> bool:
+    """`current` is the value a read-only field has, or a frozenset of the values it may be sent as."""
+    if isinstance(current, frozenset):
+        return isinstance(sent, str) and sent in current
+    if sent == current:
+        return True
+    # A form body carries every value as text.
+    return isinstance(sent, str) and not isinstance(current, str) and sent == json.dumps(current)
+
+
+def validate_body(request, **kwargs):
+    """Cornice validator: fills `request.validated`, or `request.errors` with one message per field."""
+    spec: Body = kwargs["schema"]
+    data = parse_body(request)
+    schema = spec.schema()
+    known = {child.name for child in schema.children}
+    current = spec.current(request) if spec.current else {}
+    errors = {}
+    for key in list(data):
+        if key in known:
+            continue
+        if key in spec.readonly or key in current:
+            if key in current and _unchanged(data[key], current[key]):
+                del data[key]
+            else:
+                errors[key] = "This field is read-only."
+        else:
+            errors[key] = "Unknown field."
+    schema = for_mode(schema, spec.mode, set(data))
+    try:
+        request.validated = schema.deserialize(data)
+    except colander.Invalid as exc:
+        for name, message in exc.asdict().items():
+            errors.setdefault(name or "body", message)
+    for name, message in errors.items():
+        request.errors.add("body", name, message)
+
+
+def error_handler(request):
+    errors = {error["name"]: error["description"] for error in request.errors}
+    return invalid(errors, status=request.errors.status)
+
+
+def check_if_match(request, row) -> None:
+    """412 unless `If-Match` (when sent) names the entity's current version."""
+    if str(row.version) not in request.if_match:  # webob: no header matches anything
+        raise APIError(412, "The entity has changed since you fetched it (If-Match does not match).")
+
+
+# --- registration ----------------------------------------------------------------------------------
+
+
+def add_view(context: type, method: str, view, permission: Permission, body: Body | None = None):
+    kwargs = {"context": context, "permission": str(permission), "error_handler": error_handler}
+    if body is not None:
+        kwargs["schema"] = body
+        kwargs["validators"] = (validate_body,)
+    api.add_view(method, view, **kwargs)
+    METHODS[context].append(method)
+    if method == "GET":
+        METHODS[context].append("HEAD")
+
+
+def allowed_methods(context_type: type) -> list[str]:
+    methods = list(dict.fromkeys(METHODS.get(context_type, []) + ["OPTIONS"]))
+    return methods
+
+
+def method_not_allowed(request):
+    allow = ", ".join(allowed_methods(type(request.context)))
+    raise APIError(405, f"Method {request.method} is not allowed here.", headers={"Allow": allow})
+
+
+def options_view(request):
+    response = Response(status=200)
+    response.headers["Allow"] = ", ".join(allowed_methods(type(request.context)))
+    return response
+
+
+def register_fallbacks(config, node_types) -> None:
+    """A wrong method on a node is a 405 if the caller may view the node, else the usual 404."""
+    for node_type in node_types:
+        config.add_view(options_view, route_name=api.name, context=node_type, request_method="OPTIONS",
+                        permission=str(Permission.VIEW))
+        config.add_view(method_not_allowed, route_name=api.name, context=node_type, permission=str(Permission.VIEW))
+
+
+def collection_response(request, container, listing, represent) -> Response:
+    try:
+        nodes, meta, links = listing_language.run(request, container, listing)
+    except listing_language.QueryError as exc:
+        raise invalid(exc.errors) from None
+    body = {"meta": meta, "objects": [represent(request, node) for node in nodes]}
+    header = ", ".join(f'<{request.host_url}{href}>; rel="{rel}"' for rel, href in links.items())
+    return json_response(request, body, headers={"Link": header})
+
+
+def created_response(request, node, represent) -> Response:
+    href = path(request, node)
+    return json_response(request, represent(request, node), status=201, headers={"Location": request.host_url + href})
+
+
+__all__ = ["CREATE", "PATCH", "REPLACE", "api", "add_view", "Body"]
+
+
+def no_content(request) -> Response:
+    return Response(status=204)
+
+
+@dataclass(frozen=True)
+class Entity:
+    """The usual views of an entity type: list and create on its container, read, replace, patch and
+    delete on its items — each a thin call into a service function."""
+
+    container: type
+    item: type
+    represent: Callable
+    listing: listing_language.Listing
+    schema: Callable[[], colander.SchemaNode]
+    create: Callable  # (request, container node, validated) -> row
+    update: Callable  # (request, item node, validated) -> None
+    delete: Callable  # (request, item node) -> None
+    readonly: frozenset = READONLY
+    create_schema: Callable | None = None
+    parent_links: Callable | None = None  # (request) -> read-only values a POST may repeat
+    current_values: Callable | None = None  # (request) -> read-only values a PUT/PATCH may repeat
+
+    def list(self, request):
+        return collection_response(request, request.context, self.listing, self.represent)
+
+    def post(self, request):
+        row = self.create(request, request.context, request.validated)
+        return created_response(request, request.context.wrap(row), self.represent)
+
+    def get(self, request):
+        node = request.context
+        return json_response(request, self.represent(request, node), etag=version_etag(node.record))
+
+    def put(self, request):
+        node = request.context
+        check_if_match(request, node.record)
+        self.update(request, node, request.validated)
+        fresh = node.__parent__.wrap(node.row)  # its key may have changed
+        return json_response(request, self.represent(request, fresh), etag=version_etag(node.record))
+
+    def remove(self, request):
+        check_if_match(request, request.context.record)
+        self.delete(request, request.context)
+        return no_content(request)
+
+    def current(self, request):
+        if self.current_values is not None:
+            return self.current_values(request)
+        return self.represent(request, request.context)
+
+    def register(self):
+        add_view(self.container, "GET", self.list, Permission.VIEW)
+        add_view(self.container, "POST", self.post, Permission.CREATE,
+                 Body(self.create_schema or self.schema, CREATE, self.readonly, self.parent_links))
+        add_view(self.item, "GET", self.get, Permission.VIEW)
+        add_view(self.item, "PUT", self.put, Permission.EDIT, Body(self.schema, REPLACE, self.readonly, self.current))
+        add_view(self.item, "PATCH", self.put, Permission.EDIT, Body(self.schema, PATCH, self.readonly, self.current))
+        add_view(self.item, "DELETE", self.remove, Permission.DELETE)

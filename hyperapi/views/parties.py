@@ -1,0 +1,75 @@
+from .. import collections as q
+from ..models import PARTY_TYPES, Party
+from ..schemas import party_schema
+from ..services import parties as service
+from ..traversal import PartyContainer, PartyNode
+from .common import READONLY, Entity, link, path, tracked_fields
+
+LISTING = q.Listing(
+    fields={
+        "name": q.text(Party.name),
+        "type": q.choice(Party.type, PARTY_TYPES),
+        "country": q.text(Party.country, operators=q.CHOICE_OPERATORS),
+        "archived": q.boolean(Party.archived),
+        "created": q.moment(Party.created),
+        "last_updated": q.moment(Party.last_updated),
+    },
+    search=(Party.name,),
+    ordering={"name": Party.name, "type": Party.type, "created": Party.created,
+              "last_updated": Party.last_updated},
+    default_ordering=("name",),
+    tiebreaker=Party.id,
+)
+
+
+def represent(request, node: PartyNode) -> dict:
+    party = node.row
+    href = path(request, node)
+    project_href = path(request, node.__parent__.__parent__)
+    return {
+        "id": party.id,
+        "resource_uri": href,
+        "project": project_href,
+        "name": party.name,
+        "type": party.type,
+        "type_display": PARTY_TYPES[party.type],
+        "description": party.description,
+        "country": party.country,
+        "contacts": party.contacts,
+        "attributes": party.attributes,
+        "archived": party.archived,
+        **tracked_fields(party),
+        "_links": {
+            "self": link(href),
+            "up": link(path(request, node.__parent__)),
+            "project": link(project_href),
+        },
+    }
+
+
+def parent_links(request):
+    """A create may name the project it happens in (Cadasta's forms do), by URL, slug or name."""
+    project = request.context.__parent__
+    return {"project": frozenset({path(request, project), project.row.slug, project.row.name})}
+
+
+def current(request):
+    values = represent(request, request.context)
+    # Derived from `type`: a client changing the type may send back the old display name.
+    values["type_display"] = frozenset(PARTY_TYPES.values())
+    return values
+
+
+ENTITY = Entity(
+    container=PartyContainer,
+    item=PartyNode,
+    represent=represent,
+    listing=LISTING,
+    schema=party_schema,
+    create=lambda request, container, data: service.create(request.db, container.project, data),
+    update=lambda request, node, data: service.update(request.db, node.row, data),
+    delete=lambda request, node: service.delete(request.db, node.row),
+    readonly=READONLY | {"project", "type_display"},
+    parent_links=parent_links,
+    current_values=current,
+)

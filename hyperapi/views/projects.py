@@ -1,0 +1,79 @@
+from .. import collections as q
+from ..authz import Permission
+from ..models import ACCESS_CHOICES, Project
+from ..schemas import project_schema
+from ..services import projects as service
+from ..traversal import AllProjects, ProjectContainer, ProjectNode
+from .common import READONLY, Entity, add_view, collection_response, link, path, tracked_fields
+
+LISTING = q.Listing(
+    fields={
+        "name": q.text(Project.name),
+        "slug": q.text(Project.slug, operators=q.CHOICE_OPERATORS),
+        "country": q.text(Project.country, operators=q.CHOICE_OPERATORS),
+        "access": q.choice(Project.access, ACCESS_CHOICES),
+        "archived": q.boolean(Project.archived),
+        "created": q.moment(Project.created),
+        "last_updated": q.moment(Project.last_updated),
+    },
+    search=(Project.name, Project.description),
+    ordering={"name": Project.name, "slug": Project.slug, "country": Project.country,
+              "created": Project.created, "last_updated": Project.last_updated},
+    default_ordering=("name",),
+    tiebreaker=Project.id,
+)
+
+
+def represent(request, node: ProjectNode) -> dict:
+    project = node.row
+    href = path(request, node)
+    organization_href = path(request, node.__parent__.__parent__)
+    return {
+        "id": project.slug,
+        "resource_uri": href,
+        "organization": organization_href,
+        "name": project.name,
+        "slug": project.slug,
+        "description": project.description,
+        "country": project.country,
+        "urls": project.urls,
+        "contacts": project.contacts,
+        "access": project.access,
+        "archived": project.archived,
+        **tracked_fields(project),
+        "_links": {
+            "self": link(href),
+            "up": link(path(request, node.__parent__)),
+            "organization": link(organization_href),
+            "members": link(href + "members/"),
+            "parties": link(href + "parties/"),
+        },
+    }
+
+
+def parent_links(request):
+    org = request.context.__parent__
+    return {"organization": frozenset({path(request, org), org.row.slug, org.row.name})}
+
+
+ENTITY = Entity(
+    container=ProjectContainer,
+    item=ProjectNode,
+    represent=represent,
+    listing=LISTING,
+    schema=project_schema,
+    create=lambda request, container, data: service.create(request.db, container.organization, data),
+    update=lambda request, node, data: service.update(request.db, node.organization, node.row, data),
+    delete=lambda request, node: service.delete(request.db, node.row),
+    readonly=READONLY | {"organization"},
+    parent_links=parent_links,
+)
+
+
+def list_all_projects(request):
+    return collection_response(request, request.context, LISTING, represent)
+
+
+def register():
+    ENTITY.register()
+    add_view(AllProjects, "GET", list_all_projects, Permission.VIEW)

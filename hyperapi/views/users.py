@@ -1,0 +1,177 @@
+from .. import collections as q
+from ..authz import Permission
+from ..errors import APIError
+from ..models import Token, User
+from ..schemas import account_schema, login_schema, token_schema, user_create_schema, user_update_schema
+from ..services import users as service
+from ..traversal import Account, Login, TokenContainer, TokenNode, UserContainer, UserNode
+from .common import (
+    CREATE,
+    PATCH,
+    READONLY,
+    Body,
+    Entity,
+    add_view,
+    api_path,
+    collection_response,
+    created_response,
+    isoformat,
+    json_response,
+    link,
+    no_content,
+    path,
+    tracked_fields,
+    version_etag,
+)
+
+LISTING = q.Listing(
+    fields={
+        "username": q.text(User.username),
+        "full_name": q.text(User.full_name),
+        "is_superuser": q.boolean(User.is_superuser),
+        "created": q.moment(User.created),
+    },
+    search=(User.username, User.full_name),
+    ordering={"username": User.username, "full_name": User.full_name, "created": User.created},
+    default_ordering=("username",),
+    tiebreaker=User.id,
+)
+
+
+def represent_user(request, user: User, href: str, up: str) -> dict:
+    identity = request.identity
+    body = {
+        "id": user.username,
+        "resource_uri": href,
+        "username": user.username,
+        "full_name": user.full_name,
+        "is_superuser": user.is_superuser,
+        **tracked_fields(user),
+        "_links": {"self": link(href), "up": link(up)},
+    }
+    # An email address is personal: only its owner and superusers see it.
+    if identity is not None and (identity.is_superuser or identity.user_id == user.id):
+        body["email"] = user.email
+    return body
+
+
+def represent(request, node: UserNode) -> dict:
+    return represent_user(request, node.row, path(request, node), path(request, node.__parent__))
+
+
+USERS = Entity(
+    container=UserContainer,
+    item=UserNode,
+    represent=represent,
+    listing=LISTING,
+    schema=user_update_schema,
+    create_schema=user_create_schema,
+    create=lambda request, container, data: service.create(request.db, data),
+    update=lambda request, node, data: service.update(request.db, node.row, data, by=request.identity.user),
+    delete=lambda request, node: service.delete(request.db, node.row),
+    readonly=READONLY | {"username", "email"},
+)
+
+
+# --- the caller: /account/, its tokens, and signing in ----------------------------------------------
+
+
+def represent_account(request) -> dict:
+    user = request.identity.user
+    href = api_path(request, "account")
+    body = represent_user(request, user, href, api_path(request))
+    body["_links"].update(
+        {"user": link(api_path(request, "users", user.username)), "tokens": link(href + "tokens/")}
+    )
+    return body
+
+
+def account_current(request):
+    values = represent_account(request)
+    values.pop("email")  # the caller may change it
+    return values
+
+
+def get_account(request):
+    return json_response(request, represent_account(request), etag=version_etag(request.identity.user))
+
+
+def update_account(request):
+    user = request.identity.user
+    service.update_account(request.db, user, dict(request.validated))
+    return json_response(request, represent_account(request), etag=version_etag(user))
+
+
+def represent_token(request, node: TokenNode, key: str | None = None) -> dict:
+    token = node.row
+    href = path(request, node)
+    body = {
+        "id": token.id,
+        "resource_uri": href,
+        "name": token.name,
+        "created": isoformat(token.created),
+        "last_used": isoformat(token.last_used),
+        "expires": isoformat(token.expires),
+        "_links": {"self": link(href), "up": link(path(request, node.__parent__))},
+    }
+    if key is not None:
+        body["key"] = key
+    return body
+
+
+TOKEN_LISTING = q.Listing(
+    fields={"name": q.text(Token.name), "created": q.moment(Token.created)},
+    ordering={"created": Token.created, "name": Token.name, "last_used": Token.last_used},
+    default_ordering=("created",),
+    tiebreaker=Token.id,
+)
+
+
+def list_tokens(request):
+    return collection_response(request, request.context, TOKEN_LISTING, represent_token)
+
+
+def create_token(request):
+    data = request.validated
+    token, key = service.new_token(request.db, request.identity.user, data.get("name", ""), data.get("expires"))
+    node = request.context.wrap(token)
+    return created_response(request, node, lambda request, node: represent_token(request, node, key))
+
+
+def get_token(request):
+    return json_response(request, represent_token(request, request.context))
+
+
+def delete_token(request):
+    request.db.delete(request.context.row)
+    request.db.flush()
+    return no_content(request)
+
+
+def login(request):
+    settings = request.registry.settings
+    data = request.validated
+    result = service.login(request.db, data["username"], data["password"], settings["hyperapi.login_token_ttl"])
+    if result is None:
+        raise APIError(401, "Unable to sign in with this username and password.",
+                       headers={"WWW-Authenticate": "Token"})
+    token, key = result
+    tokens = request.context.__parent__["tokens"]
+    node = tokens.wrap(token)
+    body = represent_token(request, node, key)
+    body["token"] = key
+    body["username"] = data["username"]
+    return json_response(request, body, status=201, headers={"Location": request.host_url + path(request, node)})
+
+
+def register():
+    USERS.register()
+    add_view(Account, "GET", get_account, Permission.ACCOUNT)
+    add_view(Account, "PATCH", update_account, Permission.ACCOUNT,
+             Body(account_schema, PATCH, READONLY | {"username", "is_superuser"}, account_current))
+    add_view(Login, "POST", login, Permission.CREATE, Body(login_schema, CREATE))
+    add_view(TokenContainer, "GET", list_tokens, Permission.ACCOUNT)
+    add_view(TokenContainer, "POST", create_token, Permission.ACCOUNT,
+             Body(token_schema, CREATE, READONLY | {"key", "last_used"}))
+    add_view(TokenNode, "GET", get_token, Permission.VIEW)
+    add_view(TokenNode, "DELETE", delete_token, Permission.DELETE)

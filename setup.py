@@ -1,0 +1,42 @@
+from setuptools import find_packages, setup
+
+requires = [
+    "pyramid>=2.0",
+    "cornice>=6.0",
+    "colander>=2.0",
+    "SQLAlchemy>=2.0",
+    "zope.sqlalchemy>=3.0",
+    "pyramid_tm>=2.5",
+    "transaction",
+    "alembic>=1.12",
+    "waitress>=3.0",
+    "plaster_pastedeploy",
+    "argon2-cffi>=23.1",
+    "pycountry>=23.0",
+    "python-slugify>=8.0",
+]
+
+postgresql_requires = ["psycopg[binary]>=3.1"]
+
+tests_require = [
+    "pytest>=8",
+    "WebTest>=3.0",
+    "hypothesis>=6.100",
+    "ruff",
+] + postgresql_requires
+
+setup(
+    name="hyperapi",
+    version="0.1.0",
+    description="A hypermedia REST API for land and project records",
+    packages=find_packages(exclude=["tests", "tests.*", "bench"]),
+    include_package_data=True,
+    zip_safe=False,
+    python_requires=">=3.11",
+    install_requires=requires,
+    extras_require={"testing": tests_require, "postgresql": postgresql_requires},
+    entry_points={
+        "paste.app_factory": ["main = hyperapi:main"],
+        "console_scripts": ["hyperapi = hyperapi.cli:main"],
+    },
+)
