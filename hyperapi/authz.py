@@ -23,6 +23,11 @@ from sqlalchemy.sql.elements import ColumnElement
 
 SUPERUSER = "role:superuser"
 
+# SQL is built from `bool | ColumnElement` parts: a fact known from the parent node is a constant, and
+# constants are folded away, so a list whose rows all share one answer gets a constant predicate
+# (and the collection can skip counting rows it already knows the number of, or can't see at all).
+Clause = bool | ColumnElement
+
 
 class Permission(enum.StrEnum):
     VIEW = "view"  # the entity exists for this caller (otherwise 404)
@@ -51,7 +56,7 @@ class Condition:
     def holds(self, facts: Mapping) -> bool:
         raise NotImplementedError
 
-    def sql(self, columns: Mapping) -> ColumnElement:
+    def sql(self, columns: Mapping) -> Clause:
         raise NotImplementedError
 
     def __and__(self, other: Condition) -> Condition:
@@ -69,10 +74,7 @@ class Is(Condition):
         return facts[self.name] == self.value
 
     def sql(self, columns):
-        column = columns[self.name]
-        if isinstance(column, ColumnElement):
-            return column == self.value
-        return true() if column == self.value else false()
+        return columns[self.name] == self.value  # a constant fact gives a bool
 
 
 @dataclass(frozen=True)
@@ -83,7 +85,7 @@ class AllOf(Condition):
         return all(c.holds(facts) for c in self.conditions)
 
     def sql(self, columns):
-        return and_(*(c.sql(columns) for c in self.conditions))
+        return _all(c.sql(columns) for c in self.conditions)
 
 
 class _Always(Condition):
@@ -91,7 +93,7 @@ class _Always(Condition):
         return True
 
     def sql(self, columns):
-        return true()
+        return True
 
     def __repr__(self):
         return "ALWAYS"
@@ -113,7 +115,7 @@ class Who:
         """The principals an ACL entry names for this entity."""
         raise NotImplementedError
 
-    def sql(self, identity, columns: Mapping) -> ColumnElement:
+    def sql(self, identity, columns: Mapping) -> Clause:
         """True for the rows on which this caller is one of those principals."""
         raise NotImplementedError
 
@@ -123,7 +125,7 @@ class _Everyone(Who):
         return [Everyone]
 
     def sql(self, identity, columns):
-        return true()
+        return True
 
 
 class _Authenticated(Who):
@@ -131,7 +133,7 @@ class _Authenticated(Who):
         return [Authenticated]
 
     def sql(self, identity, columns):
-        return true() if identity is not None else false()
+        return identity is not None
 
 
 class _Superuser(Who):
@@ -139,7 +141,7 @@ class _Superuser(Who):
         return [SUPERUSER]
 
     def sql(self, identity, columns):
-        return true() if identity is not None and identity.is_superuser else false()
+        return identity is not None and identity.is_superuser
 
 
 class _Self(Who):
@@ -150,7 +152,7 @@ class _Self(Who):
 
     def sql(self, identity, columns):
         if identity is None:
-            return false()
+            return False
         return columns["user_id"] == identity.user_id
 
 
@@ -178,11 +180,39 @@ class ProjectRole(Who):
         return _in(columns["project_id"], ids)
 
 
-def _in(column, ids) -> ColumnElement:
+def _in(column, ids) -> Clause:
     ids = sorted(ids)
     if isinstance(column, ColumnElement):
-        return column.in_(ids) if ids else false()
-    return true() if column in ids else false()
+        return column.in_(ids) if ids else False
+    return column in ids
+
+
+def _all(parts) -> Clause:
+    kept = []
+    for part in parts:
+        if part is False:
+            return False
+        if part is not True:
+            kept.append(part)
+    return and_(*kept) if len(kept) > 1 else (kept[0] if kept else True)
+
+
+def _any(parts) -> Clause:
+    kept = []
+    for part in parts:
+        if part is True:
+            return True
+        if part is not False:
+            kept.append(part)
+    return or_(*kept) if len(kept) > 1 else (kept[0] if kept else False)
+
+
+def as_sql(clause: Clause) -> ColumnElement:
+    if clause is True:
+        return true()
+    if clause is False:
+        return false()
+    return clause
 
 
 EVERYONE = _Everyone()
@@ -311,10 +341,11 @@ def acl(kind: str, facts: Mapping) -> list[tuple]:
 
 
 def sql_allows(kind: str, permission: Permission, identity, columns: Mapping) -> ColumnElement:
-    """The SQL twin of `acl`: true on exactly the rows whose ACL grants `permission` to `identity`."""
-    clauses = [
-        and_(g.who.sql(identity, columns), g.when.sql(columns))
+    """The SQL twin of `acl`: true on exactly the rows whose ACL grants `permission` to `identity`.
+
+    A `true()` or `false()` result means the answer is the same for every row."""
+    return as_sql(_any(
+        _all((g.who.sql(identity, columns), g.when.sql(columns)))
         for g in RULES[kind]
         if permission in g.permissions
-    ]
-    return or_(*clauses) if clauses else false()
+    ))

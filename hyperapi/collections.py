@@ -224,7 +224,7 @@ def _ordering(values: list[str], listing: Listing, errors: dict) -> list:
         names = [n.strip() for n in values[0].split(",")]
     else:
         names = list(listing.default_ordering)
-    clauses, seen = [], set()
+    clauses, seen, descending = [], set(), False
     for name in names:
         descending = name.startswith("-")
         bare = name[1:] if descending else name
@@ -236,7 +236,9 @@ def _ordering(values: list[str], listing: Listing, errors: dict) -> list:
         seen.add(bare)
         clauses.append(column.desc() if descending else column.asc())
     if listing.tiebreaker is not None:
-        clauses.append(listing.tiebreaker.asc())
+        # Same direction as the last field: `-created` walks the (created, id) index backwards
+        # instead of sorting every row.
+        clauses.append(listing.tiebreaker.desc() if descending else listing.tiebreaker.asc())
     return clauses
 
 
@@ -252,10 +254,16 @@ def run(request, container, listing: Listing, extra_allowed: frozenset = frozens
     statement = container.list_query(request.identity)
     if query.where:
         statement = statement.where(and_(*query.where))
-    total = request.db.scalar(
-        statement.with_only_columns(func.count(), maintain_column_froms=True).order_by(None)
-    )
-    rows = request.db.execute(statement.order_by(*query.order_by).limit(query.limit).offset(query.offset)).all()
+    total = None if query.where else container.known_total(request.identity)
+    if total is None:
+        total = request.db.scalar(
+            statement.with_only_columns(func.count(), maintain_column_froms=True).order_by(None)
+        )
+    rows = []
+    if query.offset < total:
+        rows = request.db.execute(
+            statement.order_by(*query.order_by).limit(query.limit).offset(query.offset)
+        ).all()
     nodes = [container.wrap_result(row) for row in rows]
     meta = {
         "limit": query.limit,

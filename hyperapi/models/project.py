@@ -22,6 +22,9 @@ class Project(Tracked, Base):
     contacts: Mapped[list] = mapped_column(JSONType, nullable=False, default=list)
     access: Mapped[str] = mapped_column(String(10), nullable=False, default="public")
     archived: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    # Kept by database triggers (migration 0002) whatever inserts or deletes parties, so a page of a
+    # project's parties never counts a million rows. Internal: not part of any representation.
+    party_count: Mapped[int] = mapped_column(Integer, nullable=False, default=0, server_default="0")
 
 
 class ProjectMember(Tracked, Base):

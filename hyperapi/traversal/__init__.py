@@ -2,6 +2,7 @@
 
 from ..security import check_credentials
 from .base import Container, Item, Node, describe_path
+from .prefetch import prefetch
 from .tree import (
     Account,
     AllProjects,
@@ -29,6 +30,7 @@ from .tree import (
 def root_factory(request):
     # Every request passes here, whatever view it reaches: bad credentials are refused up front.
     check_credentials(request)
+    prefetch(request, (request.matchdict or {}).get("traverse", ()))
     return SiteRoot(request)
 
 

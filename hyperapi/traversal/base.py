@@ -91,6 +91,10 @@ class Container(Node):
     def wrap(self, row) -> Item:
         return self.item_class(self.request, self.key_of(row), self, row)
 
+    def known_total(self, identity) -> int | None:
+        """The number of rows `list_query` would give, when known without counting them."""
+        return None
+
     def wrap_result(self, result_row) -> Item:
         """Wrap one row of `list_query`'s result (by default, a single entity)."""
         return self.wrap(result_row[0])

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from sqlalchemy import select
+from sqlalchemy.sql.elements import False_, True_
 
 from ..authz import Permission, sql_allows
 from ..models import Organization, OrganizationMember, Party, Project, ProjectMember, Token, User
 from .base import Container, Item, Node
+from .prefetch import cached
 
 
 def _identity(request):
@@ -207,18 +209,28 @@ class PartyContainer(Container):
         return self.__parent__.child_facts()
 
     def load(self, key):
-        return self.request.db.scalar(select(Party).where(Party.project_id == self.project.id, Party.id == key))
+        project_id = self.project.id
+        return cached(self.request, ("party", project_id, key), lambda: self.request.db.scalar(
+            select(Party).where(Party.project_id == project_id, Party.id == key)))
 
     def key_of(self, row):
         return row.id
 
+    def visibility(self, identity):
+        # The project is a constant here (the list is scoped to it), so for a caller who sees all of
+        # its parties, or none, the predicate folds to true() or false().
+        return sql_allows("party", Permission.VIEW, identity, {**self.facts(), "archived": Party.archived})
+
     def list_query(self, identity):
-        columns = {**self.facts(), "project_id": Party.project_id, "archived": Party.archived}
-        return (
-            select(Party)
-            .where(Party.project_id == self.project.id)
-            .where(sql_allows("party", Permission.VIEW, identity, columns))
-        )
+        return select(Party).where(Party.project_id == self.project.id).where(self.visibility(identity))
+
+    def known_total(self, identity):
+        visibility = self.visibility(identity)
+        if isinstance(visibility, False_):
+            return 0
+        if isinstance(visibility, True_):
+            return self.project.party_count
+        return None
 
 
 # --- projects ---------------------------------------------------------------------------------------
@@ -281,9 +293,9 @@ class ProjectContainer(Container):
         return {"organization_id": org.id, "org_archived": org.archived}
 
     def load(self, key):
-        return self.request.db.scalar(
-            select(Project).where(Project.organization_id == self.organization.id, Project.slug == key)
-        )
+        org_id = self.organization.id
+        return cached(self.request, ("project", org_id, key), lambda: self.request.db.scalar(
+            select(Project).where(Project.organization_id == org_id, Project.slug == key)))
 
     def key_of(self, row):
         return row.slug
@@ -341,7 +353,8 @@ class OrganizationContainer(Container):
     item_class = OrganizationNode
 
     def load(self, key):
-        return self.request.db.scalar(select(Organization).where(Organization.slug == key))
+        return cached(self.request, ("organization", key), lambda: self.request.db.scalar(
+            select(Organization).where(Organization.slug == key)))
 
     def key_of(self, row):
         return row.slug

@@ -12,12 +12,13 @@ from __future__ import annotations
 import logging
 
 from pyramid.httpexceptions import HTTPException
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..authz import Permission
-from ..errors import APIError, conflict, forbidden, unauthorized
+from ..errors import APIError, forbidden, unauthorized
 from ..traversal import SiteRoot, describe_path
+from ..tweens import error_for
 
 log = logging.getLogger(__name__)
 
@@ -65,13 +66,11 @@ def http_exception_view(exc, request):
     return response
 
 
-def stale_view(exc, request):
-    return conflict("This entity was changed by someone else meanwhile; fetch it again and retry.")
-
-
-def integrity_view(exc, request):
-    log.info("integrity error: %s", exc.orig)
-    return conflict("This conflicts with an existing entity.")
+def database_error_view(exc, request):
+    """Errors of the database raised inside a view: the same answers as the last-resort tween's."""
+    if not isinstance(exc, (StaleDataError, IntegrityError)):
+        log.exception("database error on %s %s", request.method, request.path_info)
+    return error_for(exc)
 
 
 def internal_error_view(exc, request):
@@ -84,7 +83,7 @@ def includeme(config):
     config.add_forbidden_view(forbidden_view)
     config.add_exception_view(api_error_view, context=APIError)
     config.add_exception_view(http_exception_view, context=HTTPException)
-    config.add_exception_view(stale_view, context=StaleDataError)
-    config.add_exception_view(integrity_view, context=IntegrityError)
+    config.add_exception_view(database_error_view, context=StaleDataError)
+    config.add_exception_view(database_error_view, context=DBAPIError)
     config.add_exception_view(internal_error_view, context=Exception)
 

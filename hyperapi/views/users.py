@@ -158,9 +158,7 @@ def login(request):
     token, key = result
     tokens = request.context.__parent__["tokens"]
     node = tokens.wrap(token)
-    body = represent_token(request, node, key)
-    body["token"] = key
-    body["username"] = data["username"]
+    body = {"token": key, "username": data["username"], **represent_token(request, node)}
     return json_response(request, body, status=201, headers={"Location": request.host_url + path(request, node)})
 
 

@@ -1,0 +1,45 @@
+"""The outermost tween: the last line that keeps a traceback from ever reaching a client.
+
+Exception views handle errors raised inside the view; an error raised while the transaction
+commits (a unique constraint, a concurrent update, the database going away) happens above them, in
+pyramid_tm. Here it still becomes one of our JSON error bodies.
+"""
+
+import logging
+
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.orm.exc import StaleDataError
+
+from .errors import APIError
+
+log = logging.getLogger(__name__)
+
+RETRY_AFTER_SECONDS = "5"
+
+
+def error_for(exc: Exception) -> APIError:
+    if isinstance(exc, StaleDataError):
+        return APIError(409, "This entity was changed by someone else meanwhile; fetch it again and retry.")
+    if isinstance(exc, IntegrityError):
+        return APIError(409, "This conflicts with an existing entity.")
+    if isinstance(exc, OperationalError) or (isinstance(exc, DBAPIError) and exc.connection_invalidated):
+        return APIError(503, "The database is unavailable; please retry shortly.",
+                        headers={"Retry-After": RETRY_AFTER_SECONDS})
+    return APIError(500, "Internal server error.")
+
+
+def last_resort_factory(handler, registry):
+    def last_resort(request):
+        try:
+            response = handler(request)
+        except Exception as exc:
+            log.exception("error outside the views on %s %s", request.method, request.path_info)
+            response = error_for(exc)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        return response
+
+    return last_resort
+
+
+def includeme(config):
+    config.add_tween("hyperapi.tweens.last_resort_factory", over="pyramid_tm.tm_tween_factory")
