@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 from pyramid.authorization import ALL_PERMISSIONS, Allow, Authenticated, Deny, Everyone
 from sqlalchemy import and_, false, or_, true
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.elements import ClauseElement, ColumnElement
 
 SUPERUSER = "role:superuser"
 
@@ -180,9 +180,14 @@ class ProjectRole(Who):
         return _in(columns["project_id"], ids)
 
 
+def is_sql(value) -> bool:
+    """A column (or mapped attribute), as opposed to a constant fact."""
+    return isinstance(value, ClauseElement) or hasattr(value, "__clause_element__")
+
+
 def _in(column, ids) -> Clause:
     ids = sorted(ids)
-    if isinstance(column, ColumnElement):
+    if is_sql(column):
         return column.in_(ids) if ids else False
     return column in ids
 

@@ -17,7 +17,7 @@ from types import SimpleNamespace
 import pytest
 import sqlalchemy as sa
 
-from hyperapi.models import Organization, Party, Project, Token, metadata
+from hyperapi.models import Organization, Party, Project, Token, User, metadata
 
 from .conftest import API, PASSWORD, org_url, party_url, project_url
 
@@ -757,18 +757,30 @@ def test_project_member_create_bad(client, db, world, body, field):
     assert snapshot(db) == before
 
 
-@pytest.mark.parametrize("method", ["PUT", "PATCH"])
+@pytest.mark.parametrize("whole", [False, True], ids=["fields", "whole-representation"])
 @pytest.mark.parametrize("override,field", [({"role": "owner"}, "role"), ({"role": 1}, "role"),
                                             ({"username": "farah"}, "username"), ({"user": "/api/v1/users/farah/"},
                                                                                    "user"),
                                             ({"created": "2000-01-01T00:00:00Z"}, "created"), ({"x": 1}, "x")])
-def test_organization_member_update_bad(client, db, world, method, override, field):
+def test_organization_member_update_bad(client, db, world, whole, override, field):
     url = world.org_url + "members/bruno/"
     body = dict(override)
-    if method == "PUT":
+    if whole:
         body = {**client.as_(world.admin).get(url).json, **override}
     before = snapshot(db)
-    assert_invalid(send_json(client, world.admin, method, url, body), field)
+    assert_invalid(send_json(client, world.admin, "PATCH", url, body), field)
+    assert snapshot(db) == before
+
+
+@pytest.mark.parametrize("url", ["members/bruno/", "projects/kampala/members/chen/"])
+def test_member_answers_get_patch_delete_only(client, db, world, url):
+    """SPEC §2: members are GET PATCH DELETE; a PUT is a 405 naming what is allowed."""
+    url = world.org_url + url
+    before = snapshot(db)
+    r = send_json(client, world.admin, "PUT", url, {"role": "viewer"})
+    assert r.status_int == 405, r.text
+    assert {"GET", "PATCH", "DELETE"} <= {m.strip() for m in r.headers["Allow"].split(",")}
+    assert "PUT" not in r.headers["Allow"]
     assert snapshot(db) == before
 
 
@@ -778,10 +790,10 @@ def test_member_patch_with_empty_role_refused(client, db, world):
     assert snapshot(db) == before
 
 
-def test_member_get_modify_put(client, db, world):
+def test_member_get_modify_patch(client, db, world):
     me = client.as_(world.admin)
     current = me.get(world.kampala_url + "members/chen/").json
-    r = me.put(world.kampala_url + "members/chen/", {**current, "role": "viewer"})
+    r = me.patch(world.kampala_url + "members/chen/", {**current, "role": "viewer"})
     assert r.status_int == 200, r.text
     assert r.json["role"] == "viewer"
 
@@ -818,27 +830,37 @@ def test_user_create_bad(client, db, world, case):
     assert snapshot(db) == before
 
 
-@pytest.mark.parametrize("method", ["PUT", "PATCH"])
+@pytest.mark.parametrize("whole", [False, True], ids=["fields", "whole-representation"])
 @pytest.mark.parametrize("override,field", [({"full_name": 5}, "full_name"), ({"email": "nope"}, "email"),
                                             ({"password": "short"}, "password"), ({"username": "bruno2"}, "username"),
                                             ({"is_superuser": "maybe"}, "is_superuser"), ({"age": 3}, "age"),
                                             ({"id": "bruno2"}, "id")])
-def test_user_update_bad(client, db, world, method, override, field):
+def test_user_update_bad(client, db, world, whole, override, field):
     url = f"{API}/users/bruno/"
     body = dict(override)
-    if method == "PUT":
+    if whole:
         body = {**client.as_(world.superuser).get(url).json, **override}
     before = snapshot(db)
-    assert_invalid(send_json(client, world.superuser, method, url, body), field)
+    assert_invalid(send_json(client, world.superuser, "PATCH", url, body), field)
     assert snapshot(db) == before
 
 
-def test_user_get_modify_put(client, db, world):
+def test_user_get_modify_patch(client, db, world):
     me = client.as_(world.superuser)
     current = me.get(f"{API}/users/bruno/").json
-    r = me.put(f"{API}/users/bruno/", {**current, "full_name": "Bruno Silva"})
+    r = me.patch(f"{API}/users/bruno/", {**current, "full_name": "Bruno Silva"})
     assert r.status_int == 200, r.text
     assert r.json["full_name"] == "Bruno Silva"
+    db.expire_all()
+    assert db.scalar(sa.select(User.full_name).where(User.username == "bruno")) == "Bruno Silva"
+
+
+def test_user_answers_get_patch_delete_only(client, db, world):
+    before = snapshot(db)
+    r = send_json(client, world.superuser, "PUT", f"{API}/users/bruno/", {"full_name": "B"})
+    assert r.status_int == 405, r.text
+    assert "PUT" not in r.headers["Allow"] and "PATCH" in r.headers["Allow"]
+    assert snapshot(db) == before
 
 
 @pytest.mark.parametrize("body,field", [({"full_name": 5}, "full_name"), ({"is_superuser": True}, "is_superuser"),

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import logging
 import os
+import sqlite3
+import subprocess
+import sys
 import textwrap
+from contextlib import contextmanager
 from io import StringIO
 
 import pytest
@@ -14,7 +18,6 @@ from alembic.script import ScriptDirectory
 from webtest import TestApp
 
 from hyperapi import cli
-from hyperapi import main as make_app
 from hyperapi.db import DATABASE_URL_ENV, make_engine
 from hyperapi.demo import DEMO_PASSWORD, USERS
 from hyperapi.migrations import alembic_config
@@ -130,36 +133,56 @@ class Caller:
         return self.app.post_json(url, body, headers=self.headers, expect_errors=True)
 
 
-@pytest.fixture
-def restore_logging():
+@contextmanager
+def preserved_logging():
     """`setup_logging` runs logging.fileConfig, which replaces root handlers and disables the loggers
     that exist; put the process's logging back as it was for the tests that follow."""
     root = logging.getLogger()
     handlers, level = list(root.handlers), root.level
     loggers = {name: (logger.disabled, logger.level, list(logger.handlers))
                for name, logger in logging.root.manager.loggerDict.items() if isinstance(logger, logging.Logger)}
-    yield
-    root.handlers[:] = handlers
-    root.setLevel(level)
-    for name, logger in logging.root.manager.loggerDict.items():
-        if isinstance(logger, logging.Logger):
-            disabled, lvl, hs = loggers.get(name, (False, logging.NOTSET, []))
-            logger.disabled, logger.level = disabled, lvl
-            logger.handlers[:] = hs
+    try:
+        yield
+    finally:
+        root.handlers[:] = handlers
+        root.setLevel(level)
+        for name, logger in logging.root.manager.loggerDict.items():
+            if isinstance(logger, logging.Logger):
+                disabled, logger_level, logger_handlers = loggers.get(name, (False, logging.NOTSET, []))
+                logger.disabled, logger.level = disabled, logger_level
+                logger.handlers[:] = logger_handlers
 
 
 @pytest.fixture
-def install(tmp_path, monkeypatch, restore_logging, wsgi_app):
+def install(tmp_path, monkeypatch, wsgi_app):
     monkeypatch.delenv(DATABASE_URL_ENV, raising=False)  # never the configured database
     installation = Installation(tmp_path, wsgi_app)
-    yield installation
+    with preserved_logging():
+        yield installation
     installation.close()
 
 
-@pytest.fixture
-def demo(install):
-    code, out = install.run("initdb", "--demo")
+@pytest.fixture(scope="module")
+def demo_template(tmp_path_factory):
+    """`initdb --demo` once per module (it hashes a password per user); each test gets a copy."""
+    directory = tmp_path_factory.mktemp("demo")
+    with pytest.MonkeyPatch.context() as patch, preserved_logging():
+        patch.delenv(DATABASE_URL_ENV, raising=False)
+        code, out = Installation(directory, None).run("initdb", "--demo")
     assert code == 0, out
+    return os.path.join(directory, "var", "cli.sqlite")
+
+
+@pytest.fixture
+def demo(install, demo_template):
+    os.makedirs(os.path.join(install.directory, "var"))
+    source = sqlite3.connect(demo_template)
+    target = sqlite3.connect(os.path.join(install.directory, "var", "cli.sqlite"))
+    try:
+        source.backup(target)  # reads through the WAL, unlike a file copy
+    finally:
+        source.close()
+        target.close()
     return install
 
 
@@ -191,7 +214,11 @@ def test_initdb_twice_and_migrate_are_harmless(install):
     assert code == 0 and "Schema is up to date." in out
 
 
-def test_initdb_demo_loads_the_demo_data(demo):
+def test_initdb_demo_loads_the_demo_data(install):
+    code, out = install.run("initdb", "--demo")
+    assert code == 0
+    assert "Schema is up to date." in out and "Demo data loaded" in out
+    demo = install
     assert demo.scalar(sa.select(sa.func.count()).select_from(User)) == len(USERS)
     assert demo.scalar(sa.select(sa.func.count()).select_from(Organization)) == 2
     assert demo.scalar(sa.select(sa.func.count()).select_from(Project)) == 4
@@ -227,6 +254,8 @@ QUIET = f"{API}/organizations/quiet-ground/"
 SENSITIVE = f"{QUIET}projects/sensitive-survey/"
 KAMPALA_PARTIES = {"Barnabas Mughongo", "Nakato Family", "Kisubi Farmers Cooperative"}
 
+ALL_PROJECTS = {"kampala-peri-urban", "mombasa-coast", "pilot-2019", "sensitive-survey"}
+
 # username → (organizations seen, parties seen in Kampala, status of Mombasa, of the pilot, of Quiet Ground)
 DEMO_VIEW = {
     "root": ({"terra-registry", "quiet-ground"}, KAMPALA_PARTIES, 200, 200, 200),
@@ -251,6 +280,14 @@ def test_demo_users_see_what_they_should(demo, username):
     assert caller.get(MOMBASA).status_int == mombasa
     assert caller.get(PILOT).status_int == pilot
     assert caller.get(QUIET).status_int == quiet
+    # the flat list holds exactly the projects whose own URL answers 200
+    projects = {"kampala-peri-urban"} | ({"mombasa-coast"} if mombasa == 200 else set()) | (
+        {"pilot-2019"} if pilot == 200 else set()) | ({"sensitive-survey"} if quiet == 200 else set())
+    assert names(caller.get(f"{API}/projects/")) == projects
+    for slug in ALL_PROJECTS:
+        org = "quiet-ground" if slug == "sensitive-survey" else "terra-registry"
+        status = caller.get(f"{API}/organizations/{org}/projects/{slug}/").status_int
+        assert status == (200 if slug in projects else 404), slug
     sensitive = caller.get(SENSITIVE + "parties/")
     if quiet == 200:
         assert names(sensitive) == {"Protected Person"}
@@ -399,14 +436,19 @@ def test_bad_token_is_refused(install):
     assert install.as_("not-a-key").get(f"{API}/account/").status_int == 401
 
 
-def test_the_app_factory_can_be_called_again(install, wsgi_app):
+def test_the_app_factory_can_be_called_again(install):
     """`hyperapi.main` is a WSGI app factory: a second app in the same process (another database, a
-    paste composite, a test) must be possible, and must not disturb the first."""
+    paste composite, a test) must be possible. Run in a child process, so a failure leaves this one alone."""
     install.run("initdb")
-    app = make_app({}, **{"sqlalchemy.url": install.url, "hyperapi.migrations": MIGRATIONS,
-                          "hyperapi.auto_migrate": "false"})
-    try:
-        r = TestApp(app).get(f"{API}/organizations/")
-        assert r.status_int == 200 and r.json["objects"] == []
-    finally:
-        app.registry["db.engine"].dispose()
+    settings = {"sqlalchemy.url": install.url, "hyperapi.migrations": MIGRATIONS, "hyperapi.auto_migrate": "false"}
+    script = textwrap.dedent(f"""\
+        from webtest import TestApp
+        from hyperapi import main
+        first = main({{}}, **{settings!r})
+        second = main({{}}, **{settings!r})
+        for app in (first, second):
+            assert TestApp(app).get("{API}/organizations/").json["objects"] == []
+        """)
+    env = {k: v for k, v in os.environ.items() if k != DATABASE_URL_ENV}
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=120)
+    assert result.returncode == 0, result.stderr[-3000:]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from sqlalchemy import select
 from sqlalchemy.sql.elements import False_, True_
 
@@ -107,10 +109,45 @@ class OrganizationMemberNode(Member):
         return {**self.__parent__.facts(), "user_id": self.membership.user_id}
 
 
-class OrganizationMembers(Container):
-    kind = "organization_members"
+class ProjectMemberNode(Member):
+    kind = "project_member"
+
+    def facts(self):
+        return {**self.__parent__.facts(), "user_id": self.membership.user_id}
+
+
+class Members(Container):
+    """The memberships of an organization or a project, each with its user."""
+
     plural = "members"
+    model: ClassVar[type]  # OrganizationMember or ProjectMember
+    scope: ClassVar[str]  # its column naming the organization or project
+
+    def scope_condition(self):
+        return getattr(self.model, self.scope) == self.__parent__.row.id
+
+    def _select(self):
+        return select(self.model, User).join(User, self.model.user_id == User.id).where(self.scope_condition())
+
+    def load(self, key):
+        return self.request.db.execute(self._select().where(User.username == key)).first()
+
+    def key_of(self, row):
+        return row[1].username
+
+    def wrap_result(self, result_row):
+        return self.wrap(tuple(result_row))
+
+    def list_query(self, identity):
+        columns = {**self.facts(), "user_id": self.model.user_id}
+        return self._select().where(sql_allows(self.item_class.kind, Permission.VIEW, identity, columns))
+
+
+class OrganizationMembers(Members):
+    kind = "organization_members"
     item_class = OrganizationMemberNode
+    model = OrganizationMember
+    scope = "organization_id"
 
     @property
     def organization(self) -> Organization:
@@ -120,40 +157,12 @@ class OrganizationMembers(Container):
         org = self.organization
         return {"organization_id": org.id, "org_archived": org.archived}
 
-    def load(self, key):
-        return self.request.db.execute(
-            select(OrganizationMember, User)
-            .join(User, OrganizationMember.user_id == User.id)
-            .where(OrganizationMember.organization_id == self.organization.id, User.username == key)
-        ).first()
 
-    def key_of(self, row):
-        return row[1].username
-
-    def wrap_result(self, result_row):
-        return self.wrap(tuple(result_row))
-
-    def list_query(self, identity):
-        columns = {**self.facts(), "user_id": OrganizationMember.user_id}
-        return (
-            select(OrganizationMember, User)
-            .join(User, OrganizationMember.user_id == User.id)
-            .where(OrganizationMember.organization_id == self.organization.id)
-            .where(sql_allows("organization_member", Permission.VIEW, identity, columns))
-        )
-
-
-class ProjectMemberNode(Member):
-    kind = "project_member"
-
-    def facts(self):
-        return {**self.__parent__.facts(), "user_id": self.membership.user_id}
-
-
-class ProjectMembers(Container):
+class ProjectMembers(Members):
     kind = "project_members"
-    plural = "members"
     item_class = ProjectMemberNode
+    model = ProjectMember
+    scope = "project_id"
 
     @property
     def project(self) -> Project:
@@ -161,28 +170,6 @@ class ProjectMembers(Container):
 
     def facts(self):
         return self.__parent__.child_facts()
-
-    def load(self, key):
-        return self.request.db.execute(
-            select(ProjectMember, User)
-            .join(User, ProjectMember.user_id == User.id)
-            .where(ProjectMember.project_id == self.project.id, User.username == key)
-        ).first()
-
-    def key_of(self, row):
-        return row[1].username
-
-    def wrap_result(self, result_row):
-        return self.wrap(tuple(result_row))
-
-    def list_query(self, identity):
-        columns = {**self.facts(), "user_id": ProjectMember.user_id}
-        return (
-            select(ProjectMember, User)
-            .join(User, ProjectMember.user_id == User.id)
-            .where(ProjectMember.project_id == self.project.id)
-            .where(sql_allows("project_member", Permission.VIEW, identity, columns))
-        )
 
 
 # --- parties ----------------------------------------------------------------------------------------

@@ -1,24 +1,21 @@
-"""The HTTP layer: thin views over `hyperapi.services`, registered per context type on one service."""
+"""The HTTP layer: thin views over `hyperapi.services`, registered per context type on one service.
+
+Each module declares its views when imported; `includeme` puts them on a Cornice service made for
+this configuration (so the app factory can be called more than once in a process).
+"""
 
 from ..traversal import base, tree
-from . import members, organizations, parties, projects, root, users
-from .common import api, register_fallbacks
+from . import members, organizations, parties, projects, root, users  # noqa: F401 - they declare views
+from .common import make_service, register_fallbacks
 
 
 def _node_types():
-    abstract = (base.Node, base.Item, base.Container)
+    abstract = (base.Node, base.Item, base.Container, tree.Member, tree.Members)
     return [obj for obj in vars(tree).values()
             if isinstance(obj, type) and issubclass(obj, base.Node) and obj not in abstract]
 
 
 def includeme(config):
-    root.register()
-    users.register()
-    organizations.ENTITY.register()
-    members.ORGANIZATION_MEMBERS.register()
-    members.PROJECT_MEMBERS.register()
-    projects.register()
-    parties.ENTITY.register()
-    config.add_cornice_service(api)
+    config.add_cornice_service(make_service())
     register_fallbacks(config, _node_types())
     config.include(".errors")

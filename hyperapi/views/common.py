@@ -20,8 +20,11 @@ from ..errors import APIError, invalid
 from ..schemas import CREATE, PATCH, REPLACE, for_mode
 from ..traversal import root_factory
 
-# One service over the whole tree: views are told apart by the type of their context.
-api = Service(name="hyperapi", path="/*traverse", factory=root_factory, description="hyperapi")
+SERVICE_NAME = "hyperapi"
+
+# Every view, declared when its module is imported; `make_service` puts them on one Cornice service
+# per configured app (views are told apart by the type of their context).
+DECLARATIONS: list[tuple] = []
 
 # Methods answered per context type, for `Allow` and 405s (Cornice only knows them per service).
 METHODS: dict[type, list[str]] = defaultdict(list)
@@ -158,6 +161,7 @@ def validate_body(request, **kwargs):
                 errors[key] = "This field is read-only."
         else:
             errors[key] = "Unknown field."
+    data = {key: value for key, value in data.items() if key in known}
     schema = for_mode(schema, spec.mode, set(data))
     try:
         request.validated = schema.deserialize(data)
@@ -187,10 +191,17 @@ def add_view(context: type, method: str, view, permission: Permission, body: Bod
     if body is not None:
         kwargs["schema"] = body
         kwargs["validators"] = (validate_body,)
-    api.add_view(method, view, **kwargs)
+    DECLARATIONS.append((method, view, kwargs))
     METHODS[context].append(method)
     if method == "GET":
         METHODS[context].append("HEAD")
+
+
+def make_service() -> Service:
+    service = Service(name=SERVICE_NAME, path="/*traverse", factory=root_factory, description="hyperapi")
+    for method, view, kwargs in DECLARATIONS:
+        service.add_view(method, view, **kwargs)
+    return service
 
 
 def allowed_methods(context_type: type) -> list[str]:
@@ -212,9 +223,10 @@ def options_view(request):
 def register_fallbacks(config, node_types) -> None:
     """A wrong method on a node is a 405 if the caller may view the node, else the usual 404."""
     for node_type in node_types:
-        config.add_view(options_view, route_name=api.name, context=node_type, request_method="OPTIONS",
+        config.add_view(options_view, route_name=SERVICE_NAME, context=node_type, request_method="OPTIONS",
                         permission=str(Permission.VIEW))
-        config.add_view(method_not_allowed, route_name=api.name, context=node_type, permission=str(Permission.VIEW))
+        config.add_view(method_not_allowed, route_name=SERVICE_NAME, context=node_type,
+                        permission=str(Permission.VIEW))
 
 
 def collection_response(request, container, listing, represent) -> Response:
@@ -232,7 +244,7 @@ def created_response(request, node, represent) -> Response:
     return json_response(request, represent(request, node), status=201, headers={"Location": request.host_url + href})
 
 
-__all__ = ["CREATE", "PATCH", "REPLACE", "api", "add_view", "Body"]
+__all__ = ["CREATE", "PATCH", "REPLACE", "add_view", "Body", "make_service"]
 
 
 def no_content(request) -> Response:
@@ -256,6 +268,7 @@ class Entity:
     create_schema: Callable | None = None
     parent_links: Callable | None = None  # (request) -> read-only values a POST may repeat
     current_values: Callable | None = None  # (request) -> read-only values a PUT/PATCH may repeat
+    replaceable: bool = True  # whether items answer PUT (SPEC §2: members and users do not)
 
     def list(self, request):
         return collection_response(request, request.context, self.listing, self.represent)
@@ -285,11 +298,13 @@ class Entity:
             return self.current_values(request)
         return self.represent(request, request.context)
 
-    def register(self):
+    def declare(self):
         add_view(self.container, "GET", self.list, Permission.VIEW)
         add_view(self.container, "POST", self.post, Permission.CREATE,
                  Body(self.create_schema or self.schema, CREATE, self.readonly, self.parent_links))
         add_view(self.item, "GET", self.get, Permission.VIEW)
-        add_view(self.item, "PUT", self.put, Permission.EDIT, Body(self.schema, REPLACE, self.readonly, self.current))
+        if self.replaceable:
+            add_view(self.item, "PUT", self.put, Permission.EDIT,
+                     Body(self.schema, REPLACE, self.readonly, self.current))
         add_view(self.item, "PATCH", self.put, Permission.EDIT, Body(self.schema, PATCH, self.readonly, self.current))
         add_view(self.item, "DELETE", self.remove, Permission.DELETE)

@@ -59,6 +59,7 @@ ORGANIZATION_MEMBERS = Entity(
     update=_update,
     delete=_delete,
     readonly=READONLY | {"username", "full_name", "user", "organization"},
+    replaceable=False,
 )
 
 PROJECT_MEMBERS = Entity(
@@ -74,4 +75,8 @@ PROJECT_MEMBERS = Entity(
     update=_update,
     delete=_delete,
     readonly=READONLY | {"username", "full_name", "user", "project"},
+    replaceable=False,
 )
+
+ORGANIZATION_MEMBERS.declare()
+PROJECT_MEMBERS.declare()

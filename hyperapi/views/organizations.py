@@ -55,3 +55,5 @@ ENTITY = Entity(
     update=lambda request, node, data: service.update(request.db, node.row, data),
     delete=lambda request, node: service.delete(request.db, node.row),
 )
+
+ENTITY.declare()

@@ -47,14 +47,19 @@ def represent(request, node: PartyNode) -> dict:
     }
 
 
+def _project_spellings(request, project_node) -> frozenset:
+    """A form may name the party's project (Cadasta's clients do): by URL, slug or name."""
+    return frozenset({path(request, project_node), project_node.row.slug, project_node.row.name})
+
+
 def parent_links(request):
-    """A create may name the project it happens in (Cadasta's forms do), by URL, slug or name."""
-    project = request.context.__parent__
-    return {"project": frozenset({path(request, project), project.row.slug, project.row.name})}
+    return {"project": _project_spellings(request, request.context.__parent__)}
 
 
 def current(request):
-    values = represent(request, request.context)
+    node = request.context
+    values = represent(request, node)
+    values["project"] = _project_spellings(request, node.__parent__.__parent__)
     # Derived from `type`: a client changing the type may send back the old display name.
     values["type_display"] = frozenset(PARTY_TYPES.values())
     return values
@@ -73,3 +78,5 @@ ENTITY = Entity(
     parent_links=parent_links,
     current_values=current,
 )
+
+ENTITY.declare()

@@ -74,6 +74,9 @@ def list_all_projects(request):
     return collection_response(request, request.context, LISTING, represent)
 
 
-def register():
-    ENTITY.register()
+def declare():
+    ENTITY.declare()
     add_view(AllProjects, "GET", list_all_projects, Permission.VIEW)
+
+
+declare()

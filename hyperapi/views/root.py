@@ -11,5 +11,8 @@ def api_root(request):
     return json_response(request, body)
 
 
-def register():
+def declare():
     add_view(ApiRoot, "GET", api_root, Permission.VIEW)
+
+
+declare()

@@ -69,7 +69,8 @@ USERS = Entity(
     create=lambda request, container, data: service.create(request.db, data),
     update=lambda request, node, data: service.update(request.db, node.row, data, by=request.identity.user),
     delete=lambda request, node: service.delete(request.db, node.row),
-    readonly=READONLY | {"username", "email"},
+    readonly=READONLY | {"username"},
+    replaceable=False,
 )
 
 
@@ -162,8 +163,8 @@ def login(request):
     return json_response(request, body, status=201, headers={"Location": request.host_url + path(request, node)})
 
 
-def register():
-    USERS.register()
+def declare():
+    USERS.declare()
     add_view(Account, "GET", get_account, Permission.ACCOUNT)
     add_view(Account, "PATCH", update_account, Permission.ACCOUNT,
              Body(account_schema, PATCH, READONLY | {"username", "is_superuser"}, account_current))
@@ -173,3 +174,6 @@ def register():
              Body(token_schema, CREATE, READONLY | {"key", "last_used"}))
     add_view(TokenNode, "GET", get_token, Permission.VIEW)
     add_view(TokenNode, "DELETE", delete_token, Permission.DELETE)
+
+
+declare()
