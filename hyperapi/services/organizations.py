@@ -38,9 +38,13 @@ def create(db, creator: User, data: dict) -> Organization:
 
 
 def ensure_writable(row, data: dict, what: str) -> None:
-    """Nobody writes into an archived organization or project, except to un-archive it."""
-    if row.archived and data.get("archived", True) is not False:
-        raise forbidden(f"This {what} is archived; un-archive it (archived=false) to change it.")
+    """Nobody writes into an archived organization or project, except to un-archive it — and an
+    un-archiving request changes nothing else, so no change slips in with it unnoticed."""
+    if not row.archived:
+        return
+    changes = {key for key, value in data.items() if key != "archived" and getattr(row, key) != value}
+    if data.get("archived", True) is not False or changes:
+        raise forbidden(f"This {what} is archived; un-archive it first (send only archived=false).")
 
 
 def update(db, org: Organization, data: dict) -> None:
