@@ -85,6 +85,25 @@ class Container(Node):
     def load(self, key: str):
         raise NotImplementedError
 
+    def base_query(self):
+        """All the rows of this collection, before anyone's permissions."""
+        raise NotImplementedError
+
+    def rule_columns(self) -> dict:
+        """The facts of `hyperapi.authz` as columns of `base_query` (or constants known here)."""
+        raise NotImplementedError
+
+    def allows(self, identity, permission):
+        """SQL: the rows on which `identity` holds `permission`, by the same rules as the ACLs."""
+        return authz.sql_allows(self.item_class.kind, permission, identity, self.rule_columns())
+
+    def list_query(self, identity, writable: bool = False):
+        """The rows the caller may see (and with `writable`, may also change)."""
+        query = self.base_query().where(self.allows(identity, authz.Permission.VIEW))
+        if writable:
+            query = query.where(self.allows(identity, authz.Permission.EDIT))
+        return query
+
     def key_of(self, row) -> str:
         raise NotImplementedError
 

@@ -7,6 +7,7 @@ from typing import ClassVar
 from sqlalchemy import select
 from sqlalchemy.sql.elements import False_, True_
 
+from .. import visibility
 from ..authz import Permission, sql_allows
 from ..models import Organization, OrganizationMember, Party, Project, ProjectMember, Token, User
 from .base import Container, Item, Node
@@ -33,6 +34,8 @@ class TokenContainer(Container):
     plural = "tokens"
     item_class = TokenNode
 
+    key_column = Token.id
+
     def load(self, key):
         identity = _identity(self.request)
         if identity is None:
@@ -42,9 +45,13 @@ class TokenContainer(Container):
     def key_of(self, row):
         return row.id
 
-    def list_query(self, identity):
-        user_id = identity.user_id if identity is not None else None
-        return select(Token).where(Token.user_id == user_id)
+    def base_query(self):
+        # /account/tokens/ means the caller's own tokens, even for a superuser.
+        identity = _identity(self.request)
+        return select(Token).where(Token.user_id == (identity.user_id if identity is not None else None))
+
+    def rule_columns(self):
+        return {"user_id": Token.user_id}
 
 
 class Login(Node):
@@ -71,14 +78,19 @@ class UserContainer(Container):
     plural = "users"
     item_class = UserNode
 
+    key_column = User.username
+
     def load(self, key):
         return self.request.db.scalar(select(User).where(User.username == key))
 
     def key_of(self, row):
         return row.username
 
-    def list_query(self, identity):
-        return select(User).where(sql_allows("user", Permission.VIEW, identity, {"user_id": User.id}))
+    def base_query(self):
+        return select(User)
+
+    def rule_columns(self):
+        return {"user_id": User.id}
 
 
 # --- members (of an organization or of a project) ---------------------------------------------------
@@ -123,24 +135,23 @@ class Members(Container):
     model: ClassVar[type]  # OrganizationMember or ProjectMember
     scope: ClassVar[str]  # its column naming the organization or project
 
-    def scope_condition(self):
-        return getattr(self.model, self.scope) == self.__parent__.row.id
+    key_column = User.username
 
-    def _select(self):
-        return select(self.model, User).join(User, self.model.user_id == User.id).where(self.scope_condition())
+    def base_query(self):
+        scope = getattr(self.model, self.scope) == self.__parent__.row.id
+        return select(self.model, User).join(User, self.model.user_id == User.id).where(scope)
+
+    def rule_columns(self):
+        return {**self.facts(), "user_id": self.model.user_id}
 
     def load(self, key):
-        return self.request.db.execute(self._select().where(User.username == key)).first()
+        return self.request.db.execute(self.base_query().where(User.username == key)).first()
 
     def key_of(self, row):
         return row[1].username
 
     def wrap_result(self, result_row):
         return self.wrap(tuple(result_row))
-
-    def list_query(self, identity):
-        columns = {**self.facts(), "user_id": self.model.user_id}
-        return self._select().where(sql_allows(self.item_class.kind, Permission.VIEW, identity, columns))
 
 
 class OrganizationMembers(Members):
@@ -200,19 +211,21 @@ class PartyContainer(Container):
         return cached(self.request, ("party", project_id, key), lambda: self.request.db.scalar(
             select(Party).where(Party.project_id == project_id, Party.id == key)))
 
+    key_column = Party.id
+
     def key_of(self, row):
         return row.id
 
-    def visibility(self, identity):
+    def base_query(self):
+        return select(Party).where(Party.project_id == self.project.id)
+
+    def rule_columns(self):
         # The project is a constant here (the list is scoped to it), so for a caller who sees all of
         # its parties, or none, the predicate folds to true() or false().
-        return sql_allows("party", Permission.VIEW, identity, {**self.facts(), "archived": Party.archived})
-
-    def list_query(self, identity):
-        return select(Party).where(Party.project_id == self.project.id).where(self.visibility(identity))
+        return {**self.facts(), "archived": Party.archived}
 
     def known_total(self, identity):
-        visibility = self.visibility(identity)
+        visibility = self.allows(identity, Permission.VIEW)
         if isinstance(visibility, False_):
             return 0
         if isinstance(visibility, True_):
@@ -252,20 +265,6 @@ class ProjectNode(Item):
         }
 
 
-def project_columns(org_archived):
-    return {
-        "organization_id": Project.organization_id,
-        "project_id": Project.id,
-        "access": Project.access,
-        "archived": Project.archived,
-        "org_archived": org_archived,
-    }
-
-
-def organization_columns():
-    return {"organization_id": Organization.id, "access": Organization.access, "archived": Organization.archived}
-
-
 class ProjectContainer(Container):
     kind = "projects"
     plural = "projects"
@@ -284,15 +283,16 @@ class ProjectContainer(Container):
         return cached(self.request, ("project", org_id, key), lambda: self.request.db.scalar(
             select(Project).where(Project.organization_id == org_id, Project.slug == key)))
 
+    key_column = Project.slug
+
     def key_of(self, row):
         return row.slug
 
-    def list_query(self, identity):
-        return (
-            select(Project)
-            .where(Project.organization_id == self.organization.id)
-            .where(sql_allows("project", Permission.VIEW, identity, project_columns(self.organization.archived)))
-        )
+    def base_query(self):
+        return select(Project).where(Project.organization_id == self.organization.id)
+
+    def rule_columns(self):
+        return visibility.project_columns(self.organization.id, self.organization.archived)
 
 
 class AllProjects(Container):
@@ -312,13 +312,20 @@ class AllProjects(Container):
         org_node = organizations.wrap(organization)
         return org_node["projects"].wrap(project)
 
-    def list_query(self, identity):
+    key_column = Project.id  # no set/ here: projects are only known by slug within an organization
+
+    def base_query(self):
+        # The organization's visibility is part of the base: a project is listed only under a
+        # visible organization, whatever permission is asked of the project itself.
+        identity = _identity(self.request)
         return (
             select(Project, Organization)
             .join(Organization, Project.organization_id == Organization.id)
-            .where(sql_allows("organization", Permission.VIEW, identity, organization_columns()))
-            .where(sql_allows("project", Permission.VIEW, identity, project_columns(Organization.archived)))
+            .where(sql_allows("organization", Permission.VIEW, identity, visibility.organization_columns()))
         )
+
+    def rule_columns(self):
+        return visibility.project_columns(Project.organization_id, Organization.archived)
 
 
 # --- organizations ---------------------------------------------------------------------------------
@@ -343,13 +350,16 @@ class OrganizationContainer(Container):
         return cached(self.request, ("organization", key), lambda: self.request.db.scalar(
             select(Organization).where(Organization.slug == key)))
 
+    key_column = Organization.slug
+
     def key_of(self, row):
         return row.slug
 
-    def list_query(self, identity):
-        return select(Organization).where(
-            sql_allows("organization", Permission.VIEW, identity, organization_columns())
-        )
+    def base_query(self):
+        return select(Organization)
+
+    def rule_columns(self):
+        return visibility.organization_columns()
 
 
 # --- the top ---------------------------------------------------------------------------------------

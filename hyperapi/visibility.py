@@ -1,0 +1,70 @@
+"""What a caller may see, as SQL over whole tables — for flat lists and for filters that follow a
+relation. Each query applies the rule of every level above the entity too (a project is only
+visible under a visible organization), all from `hyperapi.authz.RULES`."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from .authz import Permission, sql_allows
+from .models import Organization, OrganizationMember, Project, ProjectMember, User
+
+VIEW = Permission.VIEW
+
+
+def organization_columns() -> dict:
+    return {"organization_id": Organization.id, "access": Organization.access, "archived": Organization.archived}
+
+
+def project_columns(organization_id, org_archived) -> dict:
+    return {
+        "organization_id": organization_id,
+        "project_id": Project.id,
+        "access": Project.access,
+        "archived": Project.archived,
+        "org_archived": org_archived,
+    }
+
+
+def organizations(identity, *entities):
+    return select(*(entities or (Organization,))).where(
+        sql_allows("organization", VIEW, identity, organization_columns())
+    )
+
+
+def projects(identity, *entities):
+    return (
+        select(*(entities or (Project,)))
+        .join(Organization, Project.organization_id == Organization.id)
+        .where(sql_allows("organization", VIEW, identity, organization_columns()))
+        .where(sql_allows("project", VIEW, identity, project_columns(Project.organization_id, Organization.archived)))
+    )
+
+
+def organization_memberships(identity):
+    columns = {"organization_id": OrganizationMember.organization_id, "org_archived": Organization.archived,
+               "user_id": OrganizationMember.user_id}
+    return (
+        select(OrganizationMember)
+        .join(Organization, OrganizationMember.organization_id == Organization.id)
+        .where(sql_allows("organization", VIEW, identity, organization_columns()))
+        .where(sql_allows("organization_member", VIEW, identity, columns))
+    )
+
+
+def project_memberships(identity):
+    columns = {"organization_id": Project.organization_id, "project_id": ProjectMember.project_id,
+               "org_archived": Organization.archived, "project_archived": Project.archived,
+               "user_id": ProjectMember.user_id}
+    return (
+        select(ProjectMember)
+        .join(Project, ProjectMember.project_id == Project.id)
+        .join(Organization, Project.organization_id == Organization.id)
+        .where(sql_allows("organization", VIEW, identity, organization_columns()))
+        .where(sql_allows("project", VIEW, identity, project_columns(Project.organization_id, Organization.archived)))
+        .where(sql_allows("project_member", VIEW, identity, columns))
+    )
+
+
+def users(identity):
+    return select(User).where(sql_allows("user", VIEW, identity, {"user_id": User.id}))
