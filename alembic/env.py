@@ -5,6 +5,7 @@ from sqlalchemy import engine_from_config
 from alembic import context
 from hyperapi import models
 from hyperapi.db import make_engine
+from hyperapi.migrations import include_object_for
 
 config = context.config
 target_metadata = models.metadata
@@ -37,6 +38,7 @@ def run_migrations_online():
             target_metadata=target_metadata,
             render_as_batch=connection.dialect.name == "sqlite",
             compare_type=True,
+            include_object=include_object_for(connection.dialect.name),
         )
         with context.begin_transaction():
             context.run_migrations()

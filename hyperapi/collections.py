@@ -1,17 +1,21 @@
 """The query language of collections (SPEC §5), derived from one declaration per collection.
 
 A `Listing` declares which fields may be filtered (and with which operators), searched and ordered
-on. Query parameters are validated against it and turned into SQL expressions built from the
-declared columns only: client input never names a column, a relation or an ORM keyword. Anything not
-declared is a 400 that names the parameter.
+on, which relations a filter may follow, and which fields the representation has. Query parameters
+are validated against it and turned into SQL built from the declared columns only: client input
+never names a column, a relation or an ORM keyword. Anything not declared is a 400 naming the
+parameter.
 
-Visibility is not applied here: the container's `list_query` already carries the SQL predicate from
-`hyperapi.authz`, so filters, counts and pages only ever see what the caller may see.
+Visibility is not applied here but below: the container's `list_query` carries the SQL predicate
+from `hyperapi.authz`, and a filter that follows a relation only ever reaches the target rows the
+caller may see (`Relation.rows`), so no filter, count, order or page can reveal a hidden row.
 """
 
 from __future__ import annotations
 
 import datetime
+import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
@@ -20,6 +24,8 @@ from sqlalchemy.sql.elements import ColumnElement
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 1000
+MAX_DEPTH = 3
+MAX_SET_IDS = 100
 
 TEXT_OPERATORS = frozenset(
     {"exact", "iexact", "contains", "icontains", "startswith", "istartswith", "endswith", "in"}
@@ -29,9 +35,11 @@ CHOICE_OPERATORS = frozenset({"exact", "in"})
 BOOL_OPERATORS = frozenset({"exact"})
 ALL_OPERATORS = TEXT_OPERATORS | RANGE_OPERATORS | {"isnull"}
 
-# Query parameters that are not filters.
 PAGING = ("limit", "offset")
-CONTROL = frozenset({"limit", "offset", "search", "ordering"})
+# Parameters of how an answer is shaped, allowed on every GET.
+SHAPE = frozenset({"fields", "depth", "full", "format", "callback"})
+# Parameters of a collection that are not filters.
+CONTROL = frozenset({"limit", "offset", "search", "ordering", "read_write"}) | SHAPE
 # Credentials may ride in the query string on GET (SPEC §2); they are never echoed into links.
 CREDENTIALS = frozenset({"username", "api_key"})
 
@@ -45,7 +53,7 @@ class QueryError(Exception):
 @dataclass(frozen=True)
 class Field:
     column: ColumnElement
-    kind: str  # text | choice | int | bool | datetime
+    kind: str  # text | choice | bool | datetime
     operators: frozenset = frozenset({"exact"})
     choices: tuple = ()
     nullable: bool = False
@@ -71,12 +79,34 @@ def moment(column, nullable=False) -> Field:
 
 
 @dataclass(frozen=True)
+class Relation:
+    """A filter may follow `name__field=…` into the target collection: `outer IN (SELECT inner FROM
+    <target rows the caller may see> WHERE <condition on the target>)`."""
+
+    listing: Callable[[], Listing]  # the target's declaration (a function: relations may be mutual)
+    outer: ColumnElement  # this collection's column
+    inner: ColumnElement  # the target's column it matches
+    rows: Callable  # (identity) -> Select of the target rows visible to the caller
+
+
+@dataclass(frozen=True)
 class Listing:
     fields: dict[str, Field] = field(default_factory=dict)
     search: tuple = ()
     ordering: dict[str, ColumnElement] = field(default_factory=dict)
     default_ordering: tuple[str, ...] = ()
     tiebreaker: ColumnElement | None = None
+    relations: dict[str, Relation] = field(default_factory=dict)
+    output: tuple[str, ...] = ()  # the representation's fields, for `fields=`
+
+
+@dataclass
+class Shape:
+    """How each object is drawn: inlined relations to `depth`, only `fields` (None: all), in `format`."""
+
+    depth: int = 0
+    fields: frozenset | None = None
+    format: str | None = None
 
 
 @dataclass
@@ -85,17 +115,20 @@ class Query:
     offset: int
     where: list
     order_by: list
+    writable: bool
+    shape: Shape
+
+
+# --- values and conditions -------------------------------------------------------------------------
 
 
 def _coerce(field_: Field, value: str):
-    if field_.kind in ("text",):
+    if field_.kind == "text":
         return value
     if field_.kind == "choice":
         if value not in field_.choices:
             raise ValueError("must be one of " + ", ".join(field_.choices))
         return value
-    if field_.kind == "int":
-        return int(value)
     if field_.kind == "bool":
         lowered = value.lower()
         if lowered in ("true", "1"):
@@ -104,11 +137,28 @@ def _coerce(field_: Field, value: str):
             return False
         raise ValueError("must be true or false")
     if field_.kind == "datetime":
-        parsed = datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
+        try:
+            parsed = datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            raise ValueError("must be an ISO 8601 date or date and time") from None
         if parsed.tzinfo is None:
             parsed = parsed.replace(tzinfo=datetime.UTC)
         return parsed
     raise ValueError("unsupported")
+
+
+_LIKE_SPECIALS = re.compile(r"([\\%_])")
+
+
+def _like(column, pattern_of: Callable[[str], str], value: str, insensitive: bool):
+    escaped = _LIKE_SPECIALS.sub(r"\\\1", value)
+    pattern = pattern_of(escaped)
+    # ILIKE on PostgreSQL, so the trigram indexes of migration 0003 serve it.
+    return column.ilike(pattern, escape="\\") if insensitive else column.like(pattern, escape="\\")
+
+
+def contains_text(column, value: str, insensitive: bool = True):
+    return _like(column, lambda v: f"%{v}%", value, insensitive)
 
 
 def _condition(field_: Field, op: str, values: list[str]) -> ColumnElement:
@@ -126,65 +176,130 @@ def _condition(field_: Field, op: str, values: list[str]) -> ColumnElement:
         return column == value
     if op == "iexact":
         return func.lower(column) == value.lower()
-    if op == "contains":
-        return column.contains(value, autoescape=True)
-    if op == "icontains":
-        return column.icontains(value, autoescape=True)
-    if op == "startswith":
-        return column.startswith(value, autoescape=True)
-    if op == "istartswith":
-        return column.istartswith(value, autoescape=True)
+    if op in ("contains", "icontains"):
+        return contains_text(column, value, insensitive=op == "icontains")
+    if op in ("startswith", "istartswith"):
+        return _like(column, lambda v: f"{v}%", value, insensitive=op == "istartswith")
     if op == "endswith":
-        return column.endswith(value, autoescape=True)
-    if op == "gt":
-        return column > value
-    if op == "gte":
-        return column >= value
-    if op == "lt":
-        return column < value
-    if op == "lte":
-        return column <= value
-    raise ValueError(f"unknown operator {op}")
+        return _like(column, lambda v: f"%{v}", value, insensitive=False)
+    comparisons = {"gt": column.__gt__, "gte": column.__ge__, "lt": column.__lt__, "lte": column.__le__}
+    return comparisons[op](value)
 
 
-def _int_param(params, name, default, errors, minimum=0):
+def _filter(listing: Listing, parts: list[str], values: list[str], identity) -> ColumnElement:
+    """`parts` is a filter key split on `__`: relations, then a field, then perhaps an operator."""
+    head, rest = parts[0], parts[1:]
+    relation = listing.relations.get(head)
+    if relation is not None and rest:
+        inner_condition = _filter(relation.listing(), rest, values, identity)
+        target = relation.rows(identity).with_only_columns(relation.inner, maintain_column_froms=True)
+        # Never correlated with the outer query: the subquery stands on its own visibility rules.
+        return relation.outer.in_(target.where(inner_condition).correlate(None))
+    field_ = listing.fields.get(head)
+    if field_ is None or len(rest) > 1:
+        raise LookupError("Unknown query parameter.")
+    op = rest[0] if rest else "exact"
+    if op not in field_.allowed():
+        allowed = ", ".join(sorted(field_.allowed()))
+        raise LookupError(f"Filtering '{head}' with '{op}' is not allowed (allowed: {allowed}).")
+    if op != "in" and len(values) > 1:
+        raise LookupError("Give this parameter once (or use __in).")
+    return _condition(field_, op, values)
+
+
+# --- parameters ------------------------------------------------------------------------------------
+
+
+def _single(params, name, errors) -> str | None:
     values = params.getall(name)
-    if not values:
-        return default
     if len(values) > 1:
         errors[name] = "Give this parameter once."
+        return None
+    return values[0] if values else None
+
+
+def _int_param(params, name, default, errors, minimum=0, maximum=None):
+    value = _single(params, name, errors)
+    if value is None:
         return default
     try:
-        number = int(values[0])
+        number = int(value)
     except ValueError:
         errors[name] = "Must be a whole number."
         return default
-    if number < minimum:
-        errors[name] = f"Must be at least {minimum}."
+    if number < minimum or (maximum is not None and number > maximum):
+        bounds = f"from {minimum} to {maximum}" if maximum is not None else f"at least {minimum}"
+        errors[name] = f"Must be {bounds}."
         return default
     return number
 
 
-def parse(params, listing: Listing, extra_allowed: frozenset = frozenset()) -> Query:
-    """Validate the query string against the listing; a QueryError names every bad parameter."""
+def _bool_param(params, name, errors) -> bool | None:
+    value = _single(params, name, errors)
+    if value is None:
+        return None
+    try:
+        return _coerce(Field(None, "bool"), value)
+    except ValueError:
+        errors[name] = "Must be true or false."
+        return None
+
+
+def parse_shape(params, listing: Listing, errors: dict) -> Shape:
+    depth = _int_param(params, "depth", None, errors, maximum=MAX_DEPTH)
+    full = _bool_param(params, "full", errors)
+    if depth is None:
+        depth = 1 if full else 0
+    fields = None
+    raw = _single(params, "fields", errors)
+    if raw is not None:
+        names = {name.strip() for name in raw.split(",") if name.strip()}
+        unknown = sorted(names - set(listing.output))
+        if unknown:
+            errors["fields"] = f"Unknown field '{unknown[0]}' (fields: {', '.join(listing.output)})."
+        fields = frozenset(names)
+    fmt = _single(params, "format", errors)
+    callback = _single(params, "callback", errors)
+    if callback is not None and fmt != "jsonp":
+        errors["callback"] = "Only with format=jsonp."
+    return Shape(depth=depth, fields=fields, format=fmt)
+
+
+def parse_object_params(params, listing: Listing) -> Shape:
+    """The parameters of a single object's GET: only its shape (and credentials)."""
+    errors: dict[str, str] = {}
+    shape = parse_shape(params, listing, errors)
+    for key in params.keys():
+        if key not in SHAPE and key not in CREDENTIALS:
+            errors[key] = "Unknown query parameter."
+    if errors:
+        raise QueryError(errors)
+    return shape
+
+
+def parse(params, listing: Listing, identity=None) -> Query:
+    """Validate a collection's query string; a QueryError names every bad parameter."""
     errors: dict[str, str] = {}
     limit = _int_param(params, "limit", DEFAULT_LIMIT, errors)
+    if limit > MAX_LIMIT:
+        errors["limit"] = f"Must be at most {MAX_LIMIT} (0 means {MAX_LIMIT})."
     if limit == 0 or limit > MAX_LIMIT:
-        if limit > MAX_LIMIT:
-            errors.setdefault("limit", f"Must be at most {MAX_LIMIT} (0 means {MAX_LIMIT}).")
         limit = MAX_LIMIT
     offset = _int_param(params, "offset", 0, errors)
+    shape = parse_shape(params, listing, errors)
+
+    read_write = _single(params, "read_write", errors)
+    if read_write not in (None, "r", "w"):
+        errors["read_write"] = 'Must be "r" (what you may read) or "w" (what you may change).'
 
     where = []
-    search_terms = params.getall("search")
-    if search_terms:
+    search = _single(params, "search", errors)
+    if search is not None:
         if not listing.search:
             errors["search"] = "This collection cannot be searched."
-        elif len(search_terms) > 1:
-            errors["search"] = "Give this parameter once."
-        elif search_terms[0].strip():
-            term = search_terms[0].strip()
-            where.append(or_(*(column.icontains(term, autoescape=True) for column in listing.search)))
+        elif search.strip():
+            term = search.strip()
+            where.append(or_(*(contains_text(column, term) for column in listing.search)))
 
     order_by = _ordering(params.getall("ordering"), listing, errors)
 
@@ -192,28 +307,18 @@ def parse(params, listing: Listing, extra_allowed: frozenset = frozenset()) -> Q
     for key, value in params.items():
         grouped.setdefault(key, []).append(value)
     for key, values in grouped.items():
-        if key in CONTROL or key in CREDENTIALS or key in extra_allowed:
-            continue
-        name, _, op = key.partition("__")
-        op = op or "exact"
-        field_ = listing.fields.get(name)
-        if field_ is None or "__" in op:
-            errors[key] = "Unknown query parameter."
-            continue
-        if op not in field_.allowed():
-            allowed = ", ".join(sorted(field_.allowed()))
-            errors[key] = f"Filtering '{name}' with '{op}' is not allowed (allowed: {allowed})."
-            continue
-        if op not in ("in",) and len(values) > 1:
-            errors[key] = "Give this parameter once (or use __in)."
+        if key in CONTROL or key in CREDENTIALS:
             continue
         try:
-            where.append(_condition(field_, op, values))
+            where.append(_filter(listing, key.split("__"), values, identity))
+        except LookupError as exc:
+            errors[key] = exc.args[0]
         except ValueError as exc:
             errors[key] = f"Invalid value: {exc}."
     if errors:
         raise QueryError(errors)
-    return Query(limit=limit, offset=offset, where=where, order_by=order_by)
+    return Query(limit=limit, offset=offset, where=where, order_by=order_by, writable=read_write == "w",
+                 shape=shape)
 
 
 def _ordering(values: list[str], listing: Listing, errors: dict) -> list:
@@ -242,19 +347,31 @@ def _ordering(values: list[str], listing: Listing, errors: dict) -> list:
     return clauses
 
 
-def page_link(request, offset: int, limit: int) -> str:
-    params = [(k, v) for k, v in request.GET.items() if k not in PAGING and k not in CREDENTIALS]
-    params += [("limit", str(limit)), ("offset", str(offset))]
-    return f"{request.path}?{urlencode(params)}"
+def page_link(request, offset: int | None = None, limit: int | None = None) -> str:
+    """This URL with another page (credentials in the query string are never copied into links)."""
+    params = [(k, v) for k, v in request.GET.items()
+              if k not in CREDENTIALS and (offset is None or k not in PAGING)]
+    if offset is not None:
+        params += [("limit", str(limit)), ("offset", str(offset))]
+    return f"{request.path}?{urlencode(params)}" if params else request.path
 
 
-def run(request, container, listing: Listing, extra_allowed: frozenset = frozenset()):
-    """(nodes, meta) of one page of the container, for the caller."""
-    query = parse(request.GET, listing, extra_allowed)
-    statement = container.list_query(request.identity)
+@dataclass
+class Page:
+    nodes: list
+    meta: dict
+    links: dict
+    shape: Shape
+
+
+def run(request, container, listing: Listing) -> Page:
+    """One page of the container, for the caller."""
+    identity = request.identity
+    query = parse(request.GET, listing, identity)
+    statement = container.list_query(identity, writable=query.writable)
     if query.where:
         statement = statement.where(and_(*query.where))
-    total = None if query.where else container.known_total(request.identity)
+    total = None if (query.where or query.writable) else container.known_total(identity)
     if total is None:
         total = request.db.scalar(
             statement.with_only_columns(func.count(), maintain_column_froms=True).order_by(None)
@@ -265,18 +382,30 @@ def run(request, container, listing: Listing, extra_allowed: frozenset = frozens
             statement.order_by(*query.order_by).limit(query.limit).offset(query.offset)
         ).all()
     nodes = [container.wrap_result(row) for row in rows]
+    end = query.offset + query.limit
     meta = {
         "limit": query.limit,
         "offset": query.offset,
         "total_count": total,
-        "next": page_link(request, query.offset + query.limit, query.limit)
-        if query.offset + query.limit < total
-        else None,
+        "next": page_link(request, end, query.limit) if end < total else None,
         "previous": page_link(request, max(query.offset - query.limit, 0), query.limit) if query.offset > 0 else None,
     }
-    links = {"first": page_link(request, 0, query.limit)}
+    links = {"self": page_link(request), "first": page_link(request, 0, query.limit)}
     if meta["next"]:
         links["next"] = meta["next"]
     if meta["previous"]:
         links["prev"] = meta["previous"]
-    return nodes, meta, links
+    return Page(nodes=nodes, meta=meta, links=links, shape=query.shape)
+
+
+def select_ids(request, container, listing: Listing, ids: list[str]):
+    """The objects of `ids` the caller may see, in the order asked, and the ids that are not found
+    (missing and hidden alike)."""
+    shape = parse_object_params(request.GET, listing)
+    # Read from the class: a mapped attribute read through an instance would look for a mapped row.
+    key_column = type(container).key_column
+    statement = container.list_query(request.identity).where(key_column.in_(ids))
+    nodes = {node.__name__: node for node in map(container.wrap_result, request.db.execute(statement).all())}
+    found = [nodes[i] for i in dict.fromkeys(ids) if i in nodes]
+    not_found = [i for i in dict.fromkeys(ids) if i not in nodes]
+    return found, not_found, shape

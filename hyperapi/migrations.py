@@ -19,3 +19,17 @@ def alembic_config(settings: dict, engine: Engine) -> Config:
 
 def upgrade(settings: dict, engine: Engine, revision: str = "head") -> None:
     command.upgrade(alembic_config(settings, engine), revision)
+
+
+def include_object_for(dialect_name: str):
+    """For Alembic's comparisons: an index declared for one database only (`info={"dialect": ...}`,
+    e.g. PostgreSQL's trigram indexes) exists only there."""
+
+    def include_object(obj, name, type_, reflected, compare_to):
+        if type_ == "index":
+            dialect = obj.info.get("dialect") if not reflected else getattr(compare_to, "info", {}).get("dialect")
+            if dialect is not None and dialect != dialect_name:
+                return False
+        return True
+
+    return include_object

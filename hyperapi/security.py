@@ -87,7 +87,12 @@ class InvalidCredentials(Exception):
 
 
 def credentials(request) -> tuple[str | None, str | None]:
-    """(key, username) from `Authorization: Token <key>`, or for GET from `?username=&api_key=`."""
+    """(key, username) from `Authorization: Token <key>`, or for GET from `?username=&api_key=`.
+
+    A JSONP request carries no credentials, whatever it sends: any page on the web can make a
+    browser run one, so it must only ever get what an anonymous caller may see."""
+    if request.GET.get("format") == "jsonp":
+        return None, None
     header = request.headers.get("Authorization")
     if header is not None:
         scheme, _, key = header.strip().partition(" ")

@@ -11,14 +11,17 @@ from alembic.script import ScriptDirectory
 
 from alembic import command
 from hyperapi.db import DATABASE_URL_ENV, make_engine
-from hyperapi.migrations import alembic_config, upgrade
+from hyperapi.migrations import alembic_config, include_object_for, upgrade
 from hyperapi.models import metadata
 
 
 def differences(engine) -> list:
     with engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True,
-                                                               "compare_server_default": True})
+        context = MigrationContext.configure(connection, opts={
+            "compare_type": True,
+            "compare_server_default": True,
+            "include_object": include_object_for(connection.dialect.name),
+        })
         return compare_metadata(context, metadata)
 
 

@@ -3,7 +3,7 @@
 import datetime
 import secrets
 
-from sqlalchemy import JSON, DateTime, Integer, MetaData, TypeDecorator
+from sqlalchemy import JSON, DateTime, Index, Integer, MetaData, TypeDecorator
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
 
@@ -50,6 +50,18 @@ class UTCDateTime(TypeDecorator):
 
 # JSONB on PostgreSQL (indexable, compact), plain JSON text elsewhere.
 JSONType = JSON().with_variant(JSONB(), "postgresql")
+
+
+def trigram_index(table: str, column: str) -> Index:
+    """A PostgreSQL GIN trigram index: `ILIKE '%term%'` (search, icontains) without a full scan.
+    Created by migration 0003 on PostgreSQL only; SQLite has no such index type."""
+    return Index(
+        f"ix_{table}_{column}_trgm",
+        column,
+        postgresql_using="gin",
+        postgresql_ops={column: "gin_trgm_ops"},
+        info={"dialect": "postgresql"},
+    )
 
 
 class Base(DeclarativeBase):

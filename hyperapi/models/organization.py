@@ -1,7 +1,7 @@
 from sqlalchemy import Boolean, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from .meta import Base, JSONType, Tracked
+from .meta import Base, JSONType, Tracked, trigram_index
 
 ACCESS_CHOICES = ("public", "private")
 ORGANIZATION_ROLES = ("admin", "member")
@@ -9,6 +9,7 @@ ORGANIZATION_ROLES = ("admin", "member")
 
 class Organization(Tracked, Base):
     __tablename__ = "organizations"
+    __table_args__ = (trigram_index("organizations", "name"), trigram_index("organizations", "description"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     slug: Mapped[str] = mapped_column(String(100), unique=True, nullable=False)

@@ -1,7 +1,7 @@
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from .meta import Base, JSONType, Tracked, random_id
+from .meta import Base, JSONType, Tracked, random_id, trigram_index
 
 PARTY_TYPES = {"IN": "Individual", "GR": "Group", "CO": "Corporation"}
 
@@ -13,6 +13,7 @@ class Party(Tracked, Base):
         # with a million parties an index range scan.
         Index("ix_parties_project_name", "project_id", "name", "id"),
         Index("ix_parties_project_created", "project_id", "created", "id"),
+        trigram_index("parties", "name"),
     )
 
     id: Mapped[str] = mapped_column(String(24), primary_key=True, default=random_id)

@@ -1,14 +1,18 @@
 from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from .meta import Base, JSONType, Tracked
+from .meta import Base, JSONType, Tracked, trigram_index
 
 PROJECT_ROLES = ("manager", "collector", "viewer")
 
 
 class Project(Tracked, Base):
     __tablename__ = "projects"
-    __table_args__ = (UniqueConstraint("organization_id", "slug"),)
+    __table_args__ = (
+        UniqueConstraint("organization_id", "slug"),
+        trigram_index("projects", "name"),
+        trigram_index("projects", "description"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     organization_id: Mapped[int] = mapped_column(

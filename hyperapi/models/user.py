@@ -3,11 +3,12 @@ import datetime
 from sqlalchemy import Boolean, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .meta import Base, Tracked, UTCDateTime, random_id, utcnow
+from .meta import Base, Tracked, UTCDateTime, random_id, trigram_index, utcnow
 
 
 class User(Tracked, Base):
     __tablename__ = "users"
+    __table_args__ = (trigram_index("users", "username"), trigram_index("users", "full_name"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     username: Mapped[str] = mapped_column(String(150), unique=True, nullable=False)

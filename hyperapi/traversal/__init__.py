@@ -1,7 +1,7 @@
 """The resource tree (see `base` for its rules, `tree` for its nodes)."""
 
 from ..security import check_credentials
-from .base import Container, Item, Node, describe_path
+from .base import Container, Item, Node, Selection, SetNode, describe_path
 from .prefetch import prefetch
 from .tree import (
     Account,
@@ -38,6 +38,6 @@ __all__ = [
     "Account", "AllProjects", "ApiRoot", "ApiVersions", "Container", "Item", "Login", "Node",
     "OrganizationContainer", "OrganizationMemberNode", "OrganizationMembers", "OrganizationNode",
     "PartyContainer", "PartyNode", "ProjectContainer", "ProjectMemberNode", "ProjectMembers",
-    "ProjectNode", "SiteRoot", "TokenContainer", "TokenNode", "UserContainer", "UserNode",
+    "ProjectNode", "Selection", "SetNode", "SiteRoot", "TokenContainer", "TokenNode", "UserContainer", "UserNode",
     "describe_path", "root_factory",
 ]

@@ -122,9 +122,33 @@ class Container(Node):
     def child_class(cls, name):
         return cls.children.get(name) or cls.item_class
 
+
+class Selection(Node):
+    """`<collection>/set/a;b;c/`: some items of a collection, by key."""
+
+    kind = "api"
+
+    def __init__(self, request, name, parent):
+        super().__init__(request, name, parent)
+        self.ids = [key for key in name.split(";") if key]
+
+    @property
+    def container(self) -> Container:
+        return self.__parent__.__parent__
+
+
+class SetNode(Node):
+    kind = "api"
+
+    def __getitem__(self, name):
+        return Selection(self.request, name, self)
+
     @classmethod
-    def missing_label(cls, parent_class: type[Node]) -> str:
-        return parent_class.label
+    def child_class(cls, name):
+        return Selection
+
+
+Container.children = {"set": SetNode}
 
 
 def describe_path(root_class: type[Node], segments: list[str]) -> str:
@@ -133,16 +157,14 @@ def describe_path(root_class: type[Node], segments: list[str]) -> str:
     `/organizations/x/projects/y/parties/z/` addresses a Party whatever exists; a collection addresses
     its parent (`/organizations/x/projects/` is about Organization x). An unknown shape is "Not found."
     """
-    current, parent = root_class, None
+    current, label = root_class, "Resource"
     for segment in segments:
         if segment == "":
             continue
-        nxt = current.child_class(segment)
-        if nxt is None:
+        current = current.child_class(segment)
+        if current is None:
             return "Not found."
-        current, parent = nxt, current
-    if issubclass(current, Container):
-        label = current.missing_label(parent) if parent is not None else "Resource"
-    else:
-        label = current.label
+        if issubclass(current, Item):
+            label = current.label
+    # A collection (or a selection of one) addresses the item it belongs to.
     return f"{label} does not exist"

@@ -301,6 +301,7 @@ class AllProjects(Container):
     kind = "all_projects"
     plural = "projects"
     item_class = ProjectNode
+    children = {}  # no set/: a project is known by its slug only within its organization
 
     def load(self, key):
         return None  # the canonical URL of a project is nested under its organization

@@ -19,6 +19,8 @@ from ..authz import Permission
 from ..errors import APIError, invalid
 from ..schemas import CREATE, PATCH, REPLACE, for_mode
 from ..traversal import root_factory
+from . import formats
+from .errors import not_found
 
 SERVICE_NAME = "hyperapi"
 
@@ -72,6 +74,15 @@ def api_path(request, *segments: str) -> str:
 
 def link(href: str) -> dict:
     return {"href": href}
+
+
+def inline(request, node, represent, depth: int):
+    """A related entity: its URI, or at `depth` > 0 its whole representation — only if the caller may
+    view it (inlining is a read like any other)."""
+    href = path(request, node)
+    if depth > 0 and request.has_permission(Permission.VIEW, node):
+        return represent(request, node, depth - 1)
+    return href
 
 
 def tracked_fields(row) -> dict:
@@ -186,11 +197,20 @@ def check_if_match(request, row) -> None:
 # --- registration ----------------------------------------------------------------------------------
 
 
+def validate_write_query(request, **kwargs):
+    """A write takes no query parameters: one sent is a mistake, never silently ignored."""
+    for key in request.GET.keys():
+        request.errors.add("querystring", key, "Unknown query parameter.")
+
+
 def add_view(context: type, method: str, view, permission: Permission, body: Body | None = None):
     kwargs = {"context": context, "permission": str(permission), "error_handler": error_handler}
+    validators = [] if method in ("GET", "HEAD") else [validate_write_query]
     if body is not None:
         kwargs["schema"] = body
-        kwargs["validators"] = (validate_body,)
+        validators.append(validate_body)
+    if validators:
+        kwargs["validators"] = tuple(validators)
     DECLARATIONS.append((method, view, kwargs))
     METHODS[context].append(method)
     if method == "GET":
@@ -229,19 +249,86 @@ def register_fallbacks(config, node_types) -> None:
                         permission=str(Permission.VIEW))
 
 
-def collection_response(request, container, listing, represent) -> Response:
+def select_fields(obj: dict, fields: frozenset | None) -> dict:
+    if fields is None:
+        return obj
+    return {key: value for key, value in obj.items() if key in fields or key in ("id", "resource_uri")}
+
+
+def render(request, body, *, fmt: str, collection: bool = False, links: dict | None = None,
+           etag: str | None = None, headers: dict | None = None) -> Response:
+    """A GET's answer in the format asked for, with its ETag (304 on If-None-Match)."""
+    if fmt == "json":
+        return json_response(request, body, etag=etag, headers=headers)
+    data = formats.serialize(fmt, body, collection=collection, links=links, callback=request.GET.get("callback"))
+    response = Response(body=data, content_type=formats.MEDIA_TYPES[fmt], charset="utf-8")
+    if fmt == "csv":
+        response.content_disposition = "inline"
+    if headers:
+        response.headers.update(headers)
+    response.headers["Vary"] = "Authorization, Accept"
+    response.cache_control = "no-store" if request.identity is not None else "no-cache"
+    response.md5_etag()
+    response.conditional_response = True
+    return response
+
+
+def request_shape(request, listing=listing_language.Listing()):
+    fmt = formats.requested_format(request)
     try:
-        nodes, meta, links = listing_language.run(request, container, listing)
+        return fmt, listing_language.parse_object_params(request.GET, listing)
     except listing_language.QueryError as exc:
         raise invalid(exc.errors) from None
-    body = {"meta": meta, "objects": [represent(request, node) for node in nodes]}
-    header = ", ".join(f'<{request.host_url}{href}>; rel="{rel}"' for rel, href in links.items())
-    return json_response(request, body, headers={"Link": header})
+
+
+def object_response(request, node, represent, listing, record=None) -> Response:
+    fmt, shape = request_shape(request, listing)
+    body = select_fields(represent(request, node, shape.depth), shape.fields)
+    etag = version_etag(record) if record is not None else None
+    return render(request, body, fmt=fmt, etag=etag)
+
+
+def collection_response(request, container, listing, represent) -> Response:
+    fmt = formats.requested_format(request)
+    try:
+        page = listing_language.run(request, container, listing)
+    except listing_language.QueryError as exc:
+        raise invalid(exc.errors) from None
+    objects = [select_fields(represent(request, node, page.shape.depth), page.shape.fields) for node in page.nodes]
+    body = {"meta": page.meta, "objects": objects}
+    header = ", ".join(f'<{request.host_url}{href}>; rel="{rel}"' for rel, href in page.links.items()
+                       if rel != "self")
+    return render(request, body, fmt=fmt, collection=True, links=page.links, headers={"Link": header})
+
+
+# Collections that answer `set/`: container type -> (listing, represent).
+SELECTABLE: dict[type, tuple] = {}
+
+
+def set_response(request) -> Response:
+    """`<collection>/set/a;b/`: the objects the caller may see, and the ids not found (hidden or not)."""
+    selection = request.context
+    container = selection.container
+    if type(container) not in SELECTABLE:
+        raise not_found(request)
+    listing, represent = SELECTABLE[type(container)]
+    ids = selection.ids
+    if not ids or len(ids) > listing_language.MAX_SET_IDS:
+        raise invalid({"set": f"Give from 1 to {listing_language.MAX_SET_IDS} ids separated by ';'."})
+    fmt = formats.requested_format(request)
+    try:
+        found, missing, shape = listing_language.select_ids(request, container, listing, ids)
+    except listing_language.QueryError as exc:
+        raise invalid(exc.errors) from None
+    objects = [select_fields(represent(request, node, shape.depth), shape.fields) for node in found]
+    return render(request, {"objects": objects, "not_found": missing}, fmt=fmt, collection=True, links={})
 
 
 def created_response(request, node, represent) -> Response:
     href = path(request, node)
-    return json_response(request, represent(request, node), status=201, headers={"Location": request.host_url + href})
+    etag = version_etag(node.record) if hasattr(node.record, "version") else None
+    return json_response(request, represent(request, node, 0), status=201,
+                         headers={"Location": request.host_url + href}, etag=etag)
 
 
 __all__ = ["CREATE", "PATCH", "REPLACE", "add_view", "Body", "make_service"]
@@ -279,14 +366,15 @@ class Entity:
 
     def get(self, request):
         node = request.context
-        return json_response(request, self.represent(request, node), etag=version_etag(node.record))
+        return object_response(request, node, self.represent, self.listing, record=node.record)
 
     def put(self, request):
         node = request.context
         check_if_match(request, node.record)
         self.update(request, node, request.validated)
         fresh = node.__parent__.wrap(node.row)  # its key may have changed
-        return json_response(request, self.represent(request, fresh), etag=version_etag(node.record))
+        return json_response(request, self.represent(request, fresh, 0), etag=version_etag(node.record))
+
 
     def remove(self, request):
         check_if_match(request, request.context.record)
@@ -296,10 +384,11 @@ class Entity:
     def current(self, request):
         if self.current_values is not None:
             return self.current_values(request)
-        return self.represent(request, request.context)
+        return self.represent(request, request.context, 0)
 
     def declare(self):
         add_view(self.container, "GET", self.list, Permission.VIEW)
+        SELECTABLE[self.container] = (self.listing, self.represent)
         add_view(self.container, "POST", self.post, Permission.CREATE,
                  Body(self.create_schema or self.schema, CREATE, self.readonly, self.parent_links))
         add_view(self.item, "GET", self.get, Permission.VIEW)

@@ -19,10 +19,12 @@ LISTING = q.Listing(
               "last_updated": Organization.last_updated},
     default_ordering=("name",),
     tiebreaker=Organization.id,
+    output=("id", "resource_uri", "name", "slug", "description", "urls", "contacts", "access", "archived",
+            "created", "last_updated", "version", "_links"),
 )
 
 
-def represent(request, node: OrganizationNode) -> dict:
+def represent(request, node: OrganizationNode, depth: int = 0) -> dict:
     org = node.row
     href = path(request, node)
     return {

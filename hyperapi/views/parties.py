@@ -3,7 +3,8 @@ from ..models import PARTY_TYPES, Party
 from ..schemas import party_schema
 from ..services import parties as service
 from ..traversal import PartyContainer, PartyNode
-from .common import READONLY, Entity, link, path, tracked_fields
+from . import projects
+from .common import READONLY, Entity, inline, link, path, tracked_fields
 
 LISTING = q.Listing(
     fields={
@@ -19,17 +20,20 @@ LISTING = q.Listing(
               "last_updated": Party.last_updated},
     default_ordering=("name",),
     tiebreaker=Party.id,
+    output=("id", "resource_uri", "project", "name", "type", "type_display", "description", "country", "contacts",
+            "attributes", "archived", "created", "last_updated", "version", "_links"),
 )
 
 
-def represent(request, node: PartyNode) -> dict:
+def represent(request, node: PartyNode, depth: int = 0) -> dict:
     party = node.row
     href = path(request, node)
-    project_href = path(request, node.__parent__.__parent__)
+    project_node = node.__parent__.__parent__
+    project_href = path(request, project_node)
     return {
         "id": party.id,
         "resource_uri": href,
-        "project": project_href,
+        "project": inline(request, project_node, projects.represent, depth),
         "name": party.name,
         "type": party.type,
         "type_display": PARTY_TYPES[party.type],
@@ -58,7 +62,7 @@ def parent_links(request):
 
 def current(request):
     node = request.context
-    values = represent(request, node)
+    values = represent(request, node, 0)
     values["project"] = _project_spellings(request, node.__parent__.__parent__)
     # Derived from `type`: a client changing the type may send back the old display name.
     values["type_display"] = frozenset(PARTY_TYPES.values())

@@ -1,10 +1,12 @@
 from .. import collections as q
+from .. import visibility
 from ..authz import Permission
-from ..models import ACCESS_CHOICES, Project
+from ..models import ACCESS_CHOICES, Organization, Project
 from ..schemas import project_schema
 from ..services import projects as service
 from ..traversal import AllProjects, ProjectContainer, ProjectNode
-from .common import READONLY, Entity, add_view, collection_response, link, path, tracked_fields
+from . import organizations
+from .common import READONLY, Entity, add_view, collection_response, inline, link, path, tracked_fields
 
 LISTING = q.Listing(
     fields={
@@ -21,17 +23,24 @@ LISTING = q.Listing(
               "created": Project.created, "last_updated": Project.last_updated},
     default_ordering=("name",),
     tiebreaker=Project.id,
+    relations={
+        "organization": q.Relation(lambda: organizations.LISTING, Project.organization_id, Organization.id,
+                                   visibility.organizations),
+    },
+    output=("id", "resource_uri", "organization", "name", "slug", "description", "country", "urls", "contacts",
+            "access", "archived", "created", "last_updated", "version", "_links"),
 )
 
 
-def represent(request, node: ProjectNode) -> dict:
+def represent(request, node: ProjectNode, depth: int = 0) -> dict:
     project = node.row
     href = path(request, node)
-    organization_href = path(request, node.__parent__.__parent__)
+    organization_node = node.__parent__.__parent__
+    organization_href = path(request, organization_node)
     return {
         "id": project.slug,
         "resource_uri": href,
-        "organization": organization_href,
+        "organization": inline(request, organization_node, organizations.represent, depth),
         "name": project.name,
         "slug": project.slug,
         "description": project.description,

@@ -1,10 +1,12 @@
 from .. import collections as q
+from .. import visibility
 from ..authz import Permission
 from ..errors import APIError
-from ..models import Token, User
+from ..models import OrganizationMember, ProjectMember, Token, User
 from ..schemas import account_schema, login_schema, token_schema, user_create_schema, user_update_schema
 from ..services import users as service
 from ..traversal import Account, Login, TokenContainer, TokenNode, UserContainer, UserNode
+from . import members
 from .common import (
     CREATE,
     PATCH,
@@ -19,7 +21,10 @@ from .common import (
     json_response,
     link,
     no_content,
+    object_response,
     path,
+    render,
+    request_shape,
     tracked_fields,
     version_etag,
 )
@@ -35,6 +40,16 @@ LISTING = q.Listing(
     ordering={"username": User.username, "full_name": User.full_name, "created": User.created},
     default_ordering=("username",),
     tiebreaker=User.id,
+    relations={
+        # Following a membership reaches only the memberships the caller may see: a stranger learns
+        # nothing about who belongs to a private organization.
+        "memberships": q.Relation(lambda: members.ORGANIZATION_MEMBERSHIPS, User.id, OrganizationMember.user_id,
+                                  visibility.organization_memberships),
+        "project_memberships": q.Relation(lambda: members.PROJECT_MEMBERSHIPS, User.id, ProjectMember.user_id,
+                                          visibility.project_memberships),
+    },
+    output=("id", "resource_uri", "username", "full_name", "is_superuser", "email", "created", "last_updated",
+            "version", "_links"),
 )
 
 
@@ -55,7 +70,7 @@ def represent_user(request, user: User, href: str, up: str) -> dict:
     return body
 
 
-def represent(request, node: UserNode) -> dict:
+def represent(request, node: UserNode, depth: int = 0) -> dict:
     return represent_user(request, node.row, path(request, node), path(request, node.__parent__))
 
 
@@ -94,7 +109,8 @@ def account_current(request):
 
 
 def get_account(request):
-    return json_response(request, represent_account(request), etag=version_etag(request.identity.user))
+    fmt, _ = request_shape(request)
+    return render(request, represent_account(request), fmt=fmt, etag=version_etag(request.identity.user))
 
 
 def update_account(request):
@@ -103,7 +119,7 @@ def update_account(request):
     return json_response(request, represent_account(request), etag=version_etag(user))
 
 
-def represent_token(request, node: TokenNode, key: str | None = None) -> dict:
+def represent_token(request, node: TokenNode, depth: int = 0, key: str | None = None) -> dict:
     token = node.row
     href = path(request, node)
     body = {
@@ -125,6 +141,7 @@ TOKEN_LISTING = q.Listing(
     ordering={"created": Token.created, "name": Token.name, "last_used": Token.last_used},
     default_ordering=("created",),
     tiebreaker=Token.id,
+    output=("id", "resource_uri", "name", "created", "last_used", "expires", "_links"),
 )
 
 
@@ -136,11 +153,11 @@ def create_token(request):
     data = request.validated
     token, key = service.new_token(request.db, request.identity.user, data.get("name", ""), data.get("expires"))
     node = request.context.wrap(token)
-    return created_response(request, node, lambda request, node: represent_token(request, node, key))
+    return created_response(request, node, lambda request, node, depth: represent_token(request, node, key=key))
 
 
 def get_token(request):
-    return json_response(request, represent_token(request, request.context))
+    return object_response(request, request.context, represent_token, TOKEN_LISTING)
 
 
 def delete_token(request):
