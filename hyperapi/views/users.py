@@ -137,7 +137,8 @@ def represent_token(request, node: TokenNode, depth: int = 0, key: str | None = 
 
 
 TOKEN_LISTING = q.Listing(
-    fields={"name": q.text(Token.name), "created": q.moment(Token.created)},
+    fields={"name": q.text(Token.name), "created": q.moment(Token.created),
+            "last_used": q.moment(Token.last_used, nullable=True), "expires": q.moment(Token.expires, nullable=True)},
     ordering={"created": Token.created, "name": Token.name, "last_used": Token.last_used},
     default_ordering=("created",),
     tiebreaker=Token.id,
