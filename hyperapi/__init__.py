@@ -43,6 +43,7 @@ def main(global_config, **settings):
         config.include("cornice")
         config.include(".db")
         config.include(".tweens")
+        config.include(".limits")
         config.include(".views")
         _prepare_database(config)
     return config.make_wsgi_app()

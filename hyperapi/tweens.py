@@ -36,6 +36,9 @@ def last_resort_factory(handler, registry):
             log.exception("error outside the views on %s %s", request.method, request.path_info)
             response = error_for(exc)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        if "Authorization" in request.headers or "api_key" in request.GET:
+            # Whatever answered, an answer to a signed-in caller is never kept by a shared cache.
+            response.cache_control = "no-store"
         return response
 
     return last_resort

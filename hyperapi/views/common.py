@@ -15,8 +15,10 @@ from cornice import Service
 from pyramid.response import Response
 
 from .. import collections as listing_language
+from .. import responses
 from ..authz import Permission
 from ..errors import APIError, invalid
+from ..limits import DEFAULT_MAX_JSON_DEPTH
 from ..schemas import CREATE, PATCH, REPLACE, for_mode
 from ..traversal import root_factory
 from . import formats
@@ -96,6 +98,20 @@ def version_etag(row) -> str:
 # --- bodies ----------------------------------------------------------------------------------------
 
 
+def json_depth(value) -> int:
+    """How deeply lists and objects nest in a parsed JSON value (without recursion)."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            deepest = max(deepest, depth)
+            stack.extend((v, depth + 1) for v in item.values())
+        elif isinstance(item, list):
+            deepest = max(deepest, depth)
+            stack.extend((v, depth + 1) for v in item)
+    return deepest
+
+
 def parse_body(request) -> dict:
     """The request body as a dict of fields, from JSON, a multipart form or a urlencoded form."""
     content_type = (request.content_type or "").lower()
@@ -106,8 +122,13 @@ def parse_body(request) -> dict:
             data = json.loads(request.body.decode(request.charset or "utf-8"))
         except (ValueError, UnicodeDecodeError) as exc:
             raise invalid({"body": f"Malformed JSON: {exc}"}) from None
+        except RecursionError:
+            raise invalid({"body": "The JSON is nested too deeply."}) from None
         if not isinstance(data, dict):
             raise invalid({"body": "Must be a JSON object."})
+        max_depth = int(request.registry.settings.get("hyperapi.max_json_depth", DEFAULT_MAX_JSON_DEPTH))
+        if json_depth(data) > max_depth:
+            raise invalid({"body": f"The JSON is nested more than {max_depth} levels deep."})
         return data
     if content_type in FORM_TYPES:
         try:
@@ -334,8 +355,8 @@ def created_response(request, node, represent) -> Response:
 __all__ = ["CREATE", "PATCH", "REPLACE", "add_view", "Body", "make_service"]
 
 
-def no_content(request) -> Response:
-    return Response(status=204)
+def no_content(request=None) -> Response:
+    return responses.no_content()
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,78 @@
+"""Limits every request meets before any work is done for it (a tween under the last-resort one):
+the size of the body (413), the length of the query string (414). JSON nesting is bounded where
+bodies are parsed (`views.common.parse_body`), the page size and `set/` by the query language."""
+
+from __future__ import annotations
+
+from pyramid.settings import asbool
+
+from .errors import APIError
+from .responses import no_content
+
+DEFAULT_MAX_BODY_BYTES = 1024 * 1024
+DEFAULT_MAX_QUERY_STRING = 4096
+DEFAULT_MAX_JSON_DEPTH = 32
+
+
+def too_large(limit: int) -> APIError:
+    return APIError(413, f"The request body is larger than this server accepts ({limit} bytes).")
+
+
+def limits_factory(handler, registry):
+    settings = registry.settings
+    max_body = int(settings.get("hyperapi.max_body_bytes", DEFAULT_MAX_BODY_BYTES))
+    max_query = int(settings.get("hyperapi.max_query_string", DEFAULT_MAX_QUERY_STRING))
+
+    def limits(request):
+        if len(request.query_string) > max_query:
+            return APIError(414, f"The query string is longer than {max_query} characters.")
+        length = request.content_length
+        if length is not None and length > max_body:
+            return too_large(max_body)
+        if length is None and request.method in ("POST", "PUT", "PATCH") and request.is_body_readable:
+            # No declared length (chunked): read no more than the limit allows.
+            data = request.body_file_raw.read(max_body + 1)
+            if len(data) > max_body:
+                return too_large(max_body)
+            request.body = data
+        return handler(request)
+
+    return limits
+
+
+def cors_factory(handler, registry):
+    """CORS for the origins in `hyperapi.cors_origins` (none by default): browsers on those sites may
+    call the API with a token. Credentials (cookies) are never involved: tokens travel in a header."""
+    origins = set(registry.settings.get("hyperapi.cors_origins", "").split())
+    allow_all = asbool(registry.settings.get("hyperapi.cors_allow_all", False))
+
+    def cors(request):
+        origin = request.headers.get("Origin")
+        allowed = origin is not None and (allow_all or origin in origins)
+        preflight = request.method == "OPTIONS" and "Access-Control-Request-Method" in request.headers
+        if allowed and preflight:
+            response = no_content()
+            response.headers.update({
+                "Access-Control-Allow-Origin": origin,
+                "Access-Control-Allow-Methods": "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS",
+                "Access-Control-Allow-Headers": "Authorization, Content-Type, If-Match, If-None-Match",
+                "Access-Control-Max-Age": "600",
+                "Vary": "Origin",
+            })
+            return response
+        response = handler(request)
+        if allowed:
+            response.headers["Access-Control-Allow-Origin"] = origin
+            response.headers["Access-Control-Expose-Headers"] = "ETag, Link, Location, Retry-After"
+            response.vary = tuple(dict.fromkeys((*(response.vary or ()), "Origin")))
+        return response
+
+    return cors
+
+
+def includeme(config):
+    # Under the last-resort tween, over the transaction: a refused request never opens one.
+    config.add_tween("hyperapi.limits.limits_factory", under="hyperapi.tweens.last_resort_factory",
+                     over="pyramid_tm.tm_tween_factory")
+    config.add_tween("hyperapi.limits.cors_factory", under="hyperapi.limits.limits_factory",
+                     over="pyramid_tm.tm_tween_factory")
