@@ -7,6 +7,7 @@ requires = [
     "SQLAlchemy>=2.0",
     "zope.sqlalchemy>=3.0",
     "pyramid_tm>=2.5",
+    "pyramid_retry>=2.1",
     "transaction",
     "alembic>=1.12",
     "waitress>=3.0",

@@ -67,6 +67,10 @@ def includeme(config):
     # Any 4xx/5xx response aborts the transaction, even one a view returned rather than raised.
     settings["tm.commit_veto"] = "pyramid_tm.default_commit_veto"
     config.include("pyramid_tm")
+    # Serialization failures and deadlocks (PostgreSQL) are retried in a fresh transaction.
+    settings.setdefault("retry.attempts", "3")
+    settings.setdefault("retry.activate_hook", "hyperapi.limits.retry_attempts")
+    config.include("pyramid_retry")
 
     engine = settings.get("hyperapi.engine") or make_engine(settings)
     session_factory = make_session_factory(engine)

@@ -14,6 +14,17 @@ DEFAULT_MAX_QUERY_STRING = 4096
 DEFAULT_MAX_JSON_DEPTH = 32
 
 
+def retry_attempts(request):
+    """pyramid_retry's hook: to retry, it keeps a copy of the body — only for bodies of declared
+    length within the limit, so an oversized or chunked upload is never buffered before the limit
+    tween has refused it."""
+    max_body = int(request.registry.settings.get("hyperapi.max_body_bytes", DEFAULT_MAX_BODY_BYTES))
+    length = request.content_length
+    if request.method in ("POST", "PUT", "PATCH") and (length is None or length > max_body):
+        return 1
+    return None  # the configured number
+
+
 def too_large(limit: int) -> APIError:
     return APIError(413, f"The request body is larger than this server accepts ({limit} bytes).")
 

@@ -152,13 +152,16 @@ class SecurityPolicy:
     def identity(self, request) -> Identity | None:
         # Memoized per request; InvalidCredentials has already been turned into a 401 by the root
         # factory, so by the time a view asks, this is a clean answer.
-        if "hyperapi.identity" not in request.environ:
+        # Kept on the request object, never in the WSGI environ: a retried request (pyramid_retry)
+        # is a new request object and must load its caller afresh in its own transaction.
+        memo = request.__dict__
+        if "_hyperapi_identity" not in memo:
             try:
-                request.environ["hyperapi.identity"] = load_identity(request)
+                memo["_hyperapi_identity"] = load_identity(request)
             except InvalidCredentials:
-                request.environ["hyperapi.identity"] = None
-                request.environ["hyperapi.bad_credentials"] = True
-        return request.environ["hyperapi.identity"]
+                memo["_hyperapi_identity"] = None
+                memo["_hyperapi_bad_credentials"] = True
+        return memo["_hyperapi_identity"]
 
     def authenticated_userid(self, request):
         identity = self.identity(request)
@@ -188,7 +191,7 @@ class SecurityPolicy:
 def check_credentials(request) -> None:
     """Raise the 401 for bad credentials; called for every request by the root factory."""
     request.identity  # noqa: B018 - loads and memoizes
-    if request.environ.get("hyperapi.bad_credentials"):
+    if request.__dict__.get("_hyperapi_bad_credentials"):
         raise unauthorized()
 
 

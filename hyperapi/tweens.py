@@ -35,6 +35,8 @@ def last_resort_factory(handler, registry):
         except Exception as exc:
             log.exception("error outside the views on %s %s", request.method, request.path_info)
             response = error_for(exc)
+            # Seen by pyramid_retry: a serialization failure or deadlock at commit is tried again.
+            request.exception = exc
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         if "Authorization" in request.headers or "api_key" in request.GET:
             # Whatever answered, an answer to a signed-in caller is never kept by a shared cache.

@@ -10,7 +10,7 @@ from sqlalchemy import and_, select
 
 from ..models import Organization, Party, Project
 
-CACHE = "hyperapi.prefetched"
+CACHE = "_hyperapi_prefetched"  # on the request object: a retried request starts afresh
 
 
 def prefetch(request, segments) -> None:
@@ -30,7 +30,7 @@ def prefetch(request, segments) -> None:
         statement = statement.outerjoin(Party, and_(Party.project_id == Project.id, Party.id == party_id))
     row = request.db.execute(statement).first()
 
-    cache = request.environ.setdefault(CACHE, {})
+    cache = request.__dict__.setdefault(CACHE, {})
     if row is None:
         cache[("organization", org_slug)] = None
         return
@@ -43,7 +43,7 @@ def prefetch(request, segments) -> None:
 
 def cached(request, key: tuple, fetch):
     """The prefetched row for `key` (None if it was found not to exist), else `fetch()`."""
-    cache = request.environ.get(CACHE)
+    cache = request.__dict__.get(CACHE)
     if cache is not None and key in cache:
         return cache[key]
     return fetch()
