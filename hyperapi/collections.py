@@ -41,7 +41,12 @@ SHAPE = frozenset({"fields", "depth", "full", "format", "callback"})
 # Parameters of a collection that are not filters.
 CONTROL = frozenset({"limit", "offset", "search", "ordering", "read_write"}) | SHAPE
 # Credentials may ride in the query string on GET (SPEC §2); they are never echoed into links.
+# `username` is one only beside `api_key`; alone, it is an ordinary filter (/users/?username=…).
 CREDENTIALS = frozenset({"username", "api_key"})
+
+
+def credentials_in(params) -> frozenset:
+    return CREDENTIALS if "api_key" in params else frozenset()
 
 
 class QueryError(Exception):
@@ -87,6 +92,7 @@ class Relation:
     outer: ColumnElement  # this collection's column
     inner: ColumnElement  # the target's column it matches
     rows: Callable  # (identity) -> Select of the target rows visible to the caller
+    key: str | None = None  # the target field named by the relation alone: `organization=terra`
 
 
 @dataclass(frozen=True)
@@ -190,6 +196,10 @@ def _filter(listing: Listing, parts: list[str], values: list[str], identity) -> 
     """`parts` is a filter key split on `__`: relations, then a field, then perhaps an operator."""
     head, rest = parts[0], parts[1:]
     relation = listing.relations.get(head)
+    if relation is not None and relation.key is not None and len(rest) <= 1:
+        target = relation.listing()
+        if not rest or (rest[0] not in target.fields and rest[0] not in target.relations):
+            rest = [relation.key, *rest]  # `organization=terra` is `organization__slug=terra`
     if relation is not None and rest:
         inner_condition = _filter(relation.listing(), rest, values, identity)
         target = relation.rows(identity).with_only_columns(relation.inner, maintain_column_froms=True)
@@ -269,8 +279,9 @@ def parse_object_params(params, listing: Listing) -> Shape:
     """The parameters of a single object's GET: only its shape (and credentials)."""
     errors: dict[str, str] = {}
     shape = parse_shape(params, listing, errors)
+    credentials = credentials_in(params)
     for key in params.keys():
-        if key not in SHAPE and key not in CREDENTIALS:
+        if key not in SHAPE and key not in credentials:
             errors[key] = "Unknown query parameter."
     if errors:
         raise QueryError(errors)
@@ -306,8 +317,9 @@ def parse(params, listing: Listing, identity=None) -> Query:
     grouped: dict[str, list[str]] = {}
     for key, value in params.items():
         grouped.setdefault(key, []).append(value)
+    credentials = credentials_in(params)
     for key, values in grouped.items():
-        if key in CONTROL or key in CREDENTIALS:
+        if key in CONTROL or key in credentials:
             continue
         try:
             where.append(_filter(listing, key.split("__"), values, identity))
@@ -349,8 +361,9 @@ def _ordering(values: list[str], listing: Listing, errors: dict) -> list:
 
 def page_link(request, offset: int | None = None, limit: int | None = None) -> str:
     """This URL with another page (credentials in the query string are never copied into links)."""
+    credentials = credentials_in(request.GET)
     params = [(k, v) for k, v in request.GET.items()
-              if k not in CREDENTIALS and (offset is None or k not in PAGING)]
+              if k not in credentials and (offset is None or k not in PAGING)]
     if offset is not None:
         params += [("limit", str(limit)), ("offset", str(offset))]
     return f"{request.path}?{urlencode(params)}" if params else request.path

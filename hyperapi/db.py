@@ -42,6 +42,8 @@ def _make_sqlite_transactional(engine: Engine) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys = ON")
+        # `contains`, `startswith`… are case-sensitive, as on PostgreSQL; the i-variants use lower().
+        cursor.execute("PRAGMA case_sensitive_like = ON")
         cursor.execute("PRAGMA busy_timeout = 5000")
         cursor.execute("PRAGMA journal_mode = WAL")
         cursor.close()

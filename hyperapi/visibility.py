@@ -44,8 +44,10 @@ def projects(identity, *entities):
 def organization_memberships(identity):
     columns = {"organization_id": OrganizationMember.organization_id, "org_archived": Organization.archived,
                "user_id": OrganizationMember.user_id}
+    # The user is joined in: a filter on a membership's username means that membership's user.
     return (
         select(OrganizationMember)
+        .join(User, OrganizationMember.user_id == User.id)
         .join(Organization, OrganizationMember.organization_id == Organization.id)
         .where(sql_allows("organization", VIEW, identity, organization_columns()))
         .where(sql_allows("organization_member", VIEW, identity, columns))
@@ -58,6 +60,7 @@ def project_memberships(identity):
                "user_id": ProjectMember.user_id}
     return (
         select(ProjectMember)
+        .join(User, ProjectMember.user_id == User.id)
         .join(Project, ProjectMember.project_id == Project.id)
         .join(Organization, Project.organization_id == Organization.id)
         .where(sql_allows("organization", VIEW, identity, organization_columns()))

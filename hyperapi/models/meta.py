@@ -37,9 +37,12 @@ class UTCDateTime(TypeDecorator):
     cache_ok = True
 
     def process_bind_param(self, value, dialect):
-        if value is not None and value.tzinfo is None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
             raise ValueError("naive datetimes are not stored")
-        return value
+        # SQLite keeps the wall time and drops the offset: only UTC compares as the instant it is.
+        return value.astimezone(datetime.UTC)
 
     def process_result_value(self, value, dialect):
         if value is not None and value.tzinfo is None:

@@ -78,11 +78,11 @@ def hal_object(obj: dict) -> dict:
 
 
 def hal_collection(body: dict, links: dict) -> dict:
-    return {
-        "_links": {rel: {"href": href} for rel, href in links.items()},
-        "meta": body["meta"],
-        "_embedded": {"objects": [hal_object(obj) for obj in body["objects"]]},
-    }
+    """The objects are embedded; whatever else the body says (meta, not_found) stays beside them."""
+    result = {"_links": {rel: {"href": href} for rel, href in links.items()}}
+    result.update((key, value) for key, value in body.items() if key != "objects")
+    result["_embedded"] = {"objects": [hal_object(obj) for obj in body["objects"]]}
+    return result
 
 
 # --- CSV ---------------------------------------------------------------------------------------------

@@ -23,7 +23,8 @@ def _listing(membership_model, roles, parent: str, parent_relation: q.Relation):
         default_ordering=("username",),
         tiebreaker=User.id,
         relations={
-            "user": q.Relation(lambda: users.LISTING, membership_model.user_id, User.id, visibility.users),
+            "user": q.Relation(lambda: users.LISTING, membership_model.user_id, User.id, visibility.users,
+                               key="username"),
             parent: parent_relation,
         },
         output=("id", "resource_uri", parent, "username", "full_name", "user", "role", "created", "last_updated",
@@ -34,11 +35,11 @@ def _listing(membership_model, roles, parent: str, parent_relation: q.Relation):
 ORGANIZATION_MEMBERSHIPS = _listing(
     OrganizationMember, ORGANIZATION_ROLES, "organization",
     q.Relation(lambda: organizations.LISTING, OrganizationMember.organization_id, Organization.id,
-               visibility.organizations),
+               visibility.organizations, key="slug"),
 )
 PROJECT_MEMBERSHIPS = _listing(
     ProjectMember, PROJECT_ROLES, "project",
-    q.Relation(lambda: projects.LISTING, ProjectMember.project_id, Project.id, visibility.projects),
+    q.Relation(lambda: projects.LISTING, ProjectMember.project_id, Project.id, visibility.projects, key="slug"),
 )
 
 

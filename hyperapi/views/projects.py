@@ -25,7 +25,7 @@ LISTING = q.Listing(
     tiebreaker=Project.id,
     relations={
         "organization": q.Relation(lambda: organizations.LISTING, Project.organization_id, Organization.id,
-                                   visibility.organizations),
+                                   visibility.organizations, key="slug"),
     },
     output=("id", "resource_uri", "organization", "name", "slug", "description", "country", "urls", "contacts",
             "access", "archived", "created", "last_updated", "version", "_links"),
