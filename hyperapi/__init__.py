@@ -42,6 +42,7 @@ def main(global_config, **settings):
         config.set_security_policy(SecurityPolicy())
         config.include("cornice")
         config.include(".db")
+        config.include(".history")
         config.include(".tweens")
         config.include(".limits")
         config.include(".views")

@@ -331,6 +331,22 @@ RULES: dict[str, list[Grant]] = {
     ],
 }
 
+# History: each collection exists wherever its entity is visible; its entries are shown to those who
+# may edit the entity (archived or not: un-archiving is an edit too). A deleted party is restored by
+# an organization admin (or a superuser) from its project's history.
+RULES.update({
+    "history": list(_OPEN_COLLECTION),
+    "organization_history": [grant(V, ORG_ADMIN), grant(V, SUPERUSER_ROLE)],
+    "project_history": [
+        grant(V, ORG_ADMIN),
+        grant(V, MANAGER),
+        grant(V, SUPERUSER_ROLE),
+        grant(C, ORG_ADMIN, WRITABLE_IN_PROJECT),
+        grant(C, SUPERUSER_ROLE, WRITABLE_IN_PROJECT),
+    ],
+    "party_history": [grant(V, ORG_ADMIN), grant(V, COLLECTOR_UP), grant(V, SUPERUSER_ROLE)],
+})
+
 DENY_ALL = (Deny, Everyone, ALL_PERMISSIONS)
 
 

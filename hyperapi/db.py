@@ -80,6 +80,8 @@ def includeme(config):
     config.registry["db.session_factory"] = session_factory
 
     def db(request):
-        return session_for_transaction(request.registry["db.session_factory"], request.tm)
+        session = session_for_transaction(request.registry["db.session_factory"], request.tm)
+        session.info["actor"] = lambda: request.identity  # who made a change, for its history
+        return session
 
     config.add_request_method(db, "db", reify=True)

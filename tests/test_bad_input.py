@@ -129,7 +129,8 @@ def test_snapshot_sees_what_a_request_writes(client, db, world):
     assert r.status_int == 200, r.text
     after = snapshot(db)
     assert after != before
-    assert [t for t in before if before[t] != after[t]] == ["parties"]
+    # The party, and the history entry recording its change in the same transaction.
+    assert [t for t in before if before[t] != after[t]] == ["history", "parties"]
 
 
 # --- parties: bad field values ---------------------------------------------------------------------

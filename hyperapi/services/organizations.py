@@ -1,7 +1,8 @@
 from sqlalchemy import select
 
 from ..errors import conflict, forbidden
-from ..models import Organization, OrganizationMember, User
+from ..history import record_cascade
+from ..models import Organization, OrganizationMember, Party, Project, ProjectMember, User
 from .slugs import slug_taken, unique_slug
 
 EDITABLE = ("name", "description", "urls", "contacts", "access", "archived")
@@ -61,5 +62,13 @@ def update(db, org: Organization, data: dict) -> None:
 
 
 def delete(db, org: Organization) -> None:
+    """Delete an organization and, by cascade, all it holds — each recorded in history first."""
+    in_org = Project.organization_id == org.id
+    record_cascade(db, Party, in_org, Project.organization_id, Party.project_id,
+                   join=(Project, Party.project_id == Project.id))
+    record_cascade(db, ProjectMember, in_org, Project.organization_id, ProjectMember.project_id,
+                   join=(Project, ProjectMember.project_id == Project.id))
+    record_cascade(db, Project, in_org, org.id, Project.id)
+    record_cascade(db, OrganizationMember, OrganizationMember.organization_id == org.id, org.id, None)
     db.delete(org)
     db.flush()

@@ -1,5 +1,6 @@
 from ..errors import conflict
-from ..models import Organization, Project
+from ..history import record_cascade
+from ..models import Organization, Party, Project, ProjectMember
 from .organizations import ensure_writable
 from .slugs import slug_taken, unique_slug
 
@@ -38,5 +39,9 @@ def update(db, org: Organization, project: Project, data: dict) -> None:
 
 
 def delete(db, project: Project) -> None:
+    """Delete a project with its parties and memberships — each recorded in history first."""
+    scope = (project.organization_id, project.id)
+    record_cascade(db, Party, Party.project_id == project.id, *scope)
+    record_cascade(db, ProjectMember, ProjectMember.project_id == project.id, *scope)
     db.delete(project)
     db.flush()

@@ -4,7 +4,8 @@ import secrets
 from sqlalchemy import select
 
 from ..errors import conflict, forbidden, invalid
-from ..models import Token, User, utcnow
+from ..history import record_cascade
+from ..models import OrganizationMember, Project, ProjectMember, Token, User, utcnow
 from ..security import hash_key, hash_password, verify_password
 
 
@@ -59,6 +60,11 @@ def update_account(db, user: User, data: dict) -> None:
 
 
 def delete(db, user: User) -> None:
+    """Delete a user; their memberships go with them, recorded in history first."""
+    record_cascade(db, OrganizationMember, OrganizationMember.user_id == user.id,
+                   OrganizationMember.organization_id, None)
+    record_cascade(db, ProjectMember, ProjectMember.user_id == user.id, Project.organization_id,
+                   ProjectMember.project_id, join=(Project, ProjectMember.project_id == Project.id))
     db.delete(user)
     db.flush()
 

@@ -93,9 +93,13 @@ class Container(Node):
         """The facts of `hyperapi.authz` as columns of `base_query` (or constants known here)."""
         raise NotImplementedError
 
+    @property
+    def item_kind(self) -> str:
+        return self.item_class.kind
+
     def allows(self, identity, permission):
         """SQL: the rows on which `identity` holds `permission`, by the same rules as the ACLs."""
-        return authz.sql_allows(self.item_class.kind, permission, identity, self.rule_columns())
+        return authz.sql_allows(self.item_kind, permission, identity, self.rule_columns())
 
     def list_query(self, identity, writable: bool = False):
         """The rows the caller may see (and with `writable`, may also change)."""

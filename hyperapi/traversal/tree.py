@@ -11,6 +11,7 @@ from .. import visibility
 from ..authz import Permission, sql_allows
 from ..models import Organization, OrganizationMember, Party, Project, ProjectMember, Token, User
 from .base import Container, Item, Node
+from .history import OrganizationHistory, PartyHistory, ProjectHistory
 from .prefetch import cached
 
 
@@ -189,6 +190,7 @@ class ProjectMembers(Members):
 class PartyNode(Item):
     kind = "party"
     label = "Party"
+    children = {"history": PartyHistory}
 
     def facts(self):
         return {**self.__parent__.facts(), "archived": self.row.archived}
@@ -239,7 +241,7 @@ class PartyContainer(Container):
 class ProjectNode(Item):
     kind = "project"
     label = "Project"
-    children = {"members": ProjectMembers, "parties": PartyContainer}
+    children = {"members": ProjectMembers, "parties": PartyContainer, "history": ProjectHistory}
 
     @property
     def organization(self) -> Organization:
@@ -335,7 +337,7 @@ class AllProjects(Container):
 class OrganizationNode(Item):
     kind = "organization"
     label = "Organization"
-    children = {"members": OrganizationMembers, "projects": ProjectContainer}
+    children = {"members": OrganizationMembers, "projects": ProjectContainer, "history": OrganizationHistory}
 
     def facts(self):
         org = self.row

@@ -5,14 +5,16 @@ this configuration (so the app factory can be called more than once in a process
 """
 
 from ..traversal import base, tree
-from . import members, organizations, parties, projects, root, users  # noqa: F401 - they declare views
+from ..traversal import history as history_nodes
+from . import history, members, organizations, parties, projects, root, users  # noqa: F401 - they declare views
 from .common import make_service, register_fallbacks
 
 
 def _node_types():
-    abstract = (base.Node, base.Item, base.Container, tree.Member, tree.Members)
-    return [obj for obj in vars(tree).values()
-            if isinstance(obj, type) and issubclass(obj, base.Node) and obj not in abstract]
+    abstract = (base.Node, base.Item, base.Container, tree.Member, tree.Members, history_nodes.History)
+    found = [*vars(tree).values(), *vars(history_nodes).values()]
+    nodes = [obj for obj in found if isinstance(obj, type) and issubclass(obj, base.Node) and obj not in abstract]
+    return list(dict.fromkeys(nodes))
 
 
 def includeme(config):

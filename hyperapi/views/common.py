@@ -246,8 +246,7 @@ def make_service() -> Service:
 
 
 def allowed_methods(context_type: type) -> list[str]:
-    methods = list(dict.fromkeys(METHODS.get(context_type, []) + ["OPTIONS"]))
-    return methods
+    return list(dict.fromkeys(METHODS.get(context_type, []) + ["OPTIONS"]))
 
 
 def method_not_allowed(request):
