@@ -83,7 +83,8 @@ class Container(Node):
         return self.wrap(row)
 
     def load(self, key: str):
-        raise NotImplementedError
+        """The row under `key` (within this collection's own scope), or None."""
+        return self.request.db.scalar(self.base_query().where(type(self).key_column == key))
 
     def base_query(self):
         """All the rows of this collection, before anyone's permissions."""

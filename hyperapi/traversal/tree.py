@@ -37,12 +37,6 @@ class TokenContainer(Container):
 
     key_column = Token.id
 
-    def load(self, key):
-        identity = _identity(self.request)
-        if identity is None:
-            return None
-        return self.request.db.scalar(select(Token).where(Token.id == key, Token.user_id == identity.user_id))
-
     def key_of(self, row):
         return row.id
 
@@ -80,9 +74,6 @@ class UserContainer(Container):
     item_class = UserNode
 
     key_column = User.username
-
-    def load(self, key):
-        return self.request.db.scalar(select(User).where(User.username == key))
 
     def key_of(self, row):
         return row.username
