@@ -15,6 +15,7 @@ requires = [
     "argon2-cffi>=23.1",
     "pycountry>=23.0",
     "python-slugify>=8.0",
+    "redis>=5.0",
 ]
 
 postgresql_requires = ["psycopg[binary]>=3.1"]

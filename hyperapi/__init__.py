@@ -45,6 +45,7 @@ def main(global_config, **settings):
         config.include(".history")
         config.include(".tweens")
         config.include(".limits")
+        config.include(".ratelimit")
         config.include(".views")
         _prepare_database(config)
     return config.make_wsgi_app()

@@ -170,10 +170,12 @@ def delete_token(request):
 def login(request):
     settings = request.registry.settings
     data = request.validated
-    result = service.login(request.db, data["username"], data["password"], settings["hyperapi.login_token_ttl"])
-    if result is None:
-        raise APIError(401, "Unable to sign in with this username and password.",
-                       headers={"WWW-Authenticate": "Token"})
+    with request.login_attempt(data["username"]) as attempt:  # 429 while limited, before any password check
+        result = service.login(request.db, data["username"], data["password"], settings["hyperapi.login_token_ttl"])
+        if result is None:
+            attempt.failed()
+            raise APIError(401, "Unable to sign in with this username and password.",
+                           headers={"WWW-Authenticate": "Token"})
     token, key = result
     tokens = request.context.__parent__["tokens"]
     node = tokens.wrap(token)
