@@ -7,7 +7,7 @@ pyramid_tm. Here it still becomes one of our JSON error bodies.
 
 import logging
 
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from .errors import APIError
@@ -22,7 +22,8 @@ def error_for(exc: Exception) -> APIError:
         return APIError(409, "This entity was changed by someone else meanwhile; fetch it again and retry.")
     if isinstance(exc, IntegrityError):
         return APIError(409, "This conflicts with an existing entity.")
-    if isinstance(exc, OperationalError) or (isinstance(exc, DBAPIError) and exc.connection_invalidated):
+    if isinstance(exc, DBAPIError):
+        # The transaction is rolled back whole; the client may simply try again.
         return APIError(503, "The database is unavailable; please retry shortly.",
                         headers={"Retry-After": RETRY_AFTER_SECONDS})
     return APIError(500, "Internal server error.")
