@@ -190,4 +190,7 @@ def record_cascade(session: Session, model, where, organization_id, project_id, 
 
 
 def includeme(config):
-    event.listen(Session, "after_flush", record_flush)
+    # A hook on the Session class, for every session of the process: registered once however many
+    # apps the process makes.
+    if not event.contains(Session, "after_flush", record_flush):
+        event.listen(Session, "after_flush", record_flush)

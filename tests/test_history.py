@@ -112,3 +112,13 @@ def test_history_of_a_party_elsewhere_is_not_found(client, world, factory):
     assert entry == [] or all(e["entity_id"] == party.id for e in entry)
     wrong = f"{project_url(world['org'], world['project'])}parties/{party.id}/history/"
     assert admin.get(wrong).json == {"error": "Party does not exist"}
+
+
+def test_each_change_is_recorded_once_however_many_apps_the_process_makes(client, world, settings, engine):
+    from hyperapi import main
+
+    main({}, **{**settings, "hyperapi.engine": engine})  # a second app in the same process
+    org, project = world["org"], world["project"]
+    party = client.as_(world["dina"]).post(f"{project_url(org, project)}parties/", {"name": "Once"}).json
+    entries = client.as_(world["dina"]).get(f"{party['resource_uri']}history/").json["objects"]
+    assert [e["action"] for e in entries] == ["create"]
