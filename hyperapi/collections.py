@@ -149,7 +149,10 @@ def _coerce(field_: Field, value: str):
             raise ValueError("must be an ISO 8601 date or date and time") from None
         if parsed.tzinfo is None:
             parsed = parsed.replace(tzinfo=datetime.UTC)
-        return parsed
+        try:
+            return parsed.astimezone(datetime.UTC)
+        except OverflowError:
+            raise ValueError("out of the range of dates") from None
     raise ValueError("unsupported")
 
 

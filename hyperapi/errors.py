@@ -20,7 +20,7 @@ class APIError(HTTPException):
         self.status = status
         self.content_type = "application/json"
         self.charset = "utf-8"
-        self.body = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        self.body = json.dumps(body, ensure_ascii=True, separators=(",", ":")).encode("utf-8")
         self.message = message
 
     def prepare(self, environ):  # our body is final; webob must not render an HTML page over it

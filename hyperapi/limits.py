@@ -25,6 +25,24 @@ def retry_attempts(request):
     return None  # the configured number
 
 
+def unreadable_url(request) -> APIError | None:
+    """A path or query string that is not UTF-8, or carries a NUL, names nothing we have."""
+    try:
+        path = request.path_info
+    except UnicodeDecodeError:
+        return APIError(404, "Not found.")
+    if "\x00" in path:
+        return APIError(404, "Not found.")
+    try:
+        params = list(request.GET.items())
+    except UnicodeDecodeError:
+        return APIError(400, "Invalid data.", {"query": "The query string is not valid UTF-8."})
+    bad = {key: "Must not contain NUL characters." for key, value in params if "\x00" in key or "\x00" in value}
+    if bad:
+        return APIError(400, "Invalid data.", {key.replace("\x00", "\\0"): m for key, m in bad.items()})
+    return None
+
+
 def too_large(limit: int) -> APIError:
     return APIError(413, f"The request body is larger than this server accepts ({limit} bytes).")
 
@@ -37,6 +55,9 @@ def limits_factory(handler, registry):
     def limits(request):
         if len(request.query_string) > max_query:
             return APIError(414, f"The query string is longer than {max_query} characters.")
+        refused = unreadable_url(request)
+        if refused is not None:
+            return refused
         length = request.content_length
         if length is not None and length > max_body:
             return too_large(max_body)

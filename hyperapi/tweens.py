@@ -7,10 +7,12 @@ pyramid_tm. Here it still becomes one of our JSON error bodies.
 
 import logging
 
+from pyramid.tweens import EXCVIEW
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from .errors import APIError
+from .security import check_credentials
 
 log = logging.getLogger(__name__)
 
@@ -29,17 +31,33 @@ def error_for(exc: Exception) -> APIError:
     return APIError(500, "Internal server error.")
 
 
+def raw_path(request) -> str:
+    """The path as the server received it: safe to log even when it is not valid UTF-8."""
+    return request.environ.get("PATH_INFO", "")
+
+
+def credentials_factory(handler, registry):
+    """Bad credentials are a 401 on every request — also on paths no route matches, which never
+    reach the root factory. Under the exception view, so the 401 gets our body."""
+
+    def credentials(request):
+        check_credentials(request)
+        return handler(request)
+
+    return credentials
+
+
 def last_resort_factory(handler, registry):
     def last_resort(request):
         try:
             response = handler(request)
         except Exception as exc:
-            log.exception("error outside the views on %s %s", request.method, request.path_info)
+            log.exception("error outside the views on %s %s", request.method, raw_path(request))
             response = error_for(exc)
             # Seen by pyramid_retry: a serialization failure or deadlock at commit is tried again.
             request.exception = exc
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        if "Authorization" in request.headers or "api_key" in request.GET:
+        if "Authorization" in request.headers or "api_key=" in request.environ.get("QUERY_STRING", ""):
             # Whatever answered, an answer to a signed-in caller is never kept by a shared cache.
             response.cache_control = "no-store"
         return response
@@ -49,3 +67,4 @@ def last_resort_factory(handler, registry):
 
 def includeme(config):
     config.add_tween("hyperapi.tweens.last_resort_factory", over="pyramid_tm.tm_tween_factory")
+    config.add_tween("hyperapi.tweens.credentials_factory", under=EXCVIEW)

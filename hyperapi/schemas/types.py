@@ -237,7 +237,10 @@ class DateTimeUTC(colander.SchemaType):
             raise colander.Invalid(node, "Must be an ISO 8601 date and time.") from None
         if value.tzinfo is None:
             raise colander.Invalid(node, "Must carry a time zone offset (for example 'Z').")
-        return value.astimezone(datetime.UTC)
+        try:
+            return value.astimezone(datetime.UTC)
+        except OverflowError:
+            raise colander.Invalid(node, "Out of the range of dates.") from None
 
 
 def regex_validator(pattern: str, message: str):

@@ -1,6 +1,5 @@
 """The resource tree (see `base` for its rules, `tree` for its nodes)."""
 
-from ..security import check_credentials
 from .base import Container, Item, Node, Selection, SetNode, describe_path
 from .prefetch import prefetch
 from .tree import (
@@ -28,8 +27,7 @@ from .tree import (
 
 
 def root_factory(request):
-    # Every request passes here, whatever view it reaches: bad credentials are refused up front.
-    check_credentials(request)
+    # Credentials were checked by a tween before any of this (hyperapi.tweens.credentials_factory).
     prefetch(request, (request.matchdict or {}).get("traverse", ()))
     return SiteRoot(request)
 

@@ -14,7 +14,7 @@ def _node_types():
     abstract = (base.Node, base.Item, base.Container, tree.Member, tree.Members, history_nodes.History)
     found = [*vars(tree).values(), *vars(history_nodes).values()]
     nodes = [obj for obj in found if isinstance(obj, type) and issubclass(obj, base.Node) and obj not in abstract]
-    return list(dict.fromkeys(nodes))
+    return list(dict.fromkeys([*nodes, base.SetNode, base.Selection]))
 
 
 def includeme(config):

@@ -98,18 +98,57 @@ def version_etag(row) -> str:
 # --- bodies ----------------------------------------------------------------------------------------
 
 
-def json_depth(value) -> int:
-    """How deeply lists and objects nest in a parsed JSON value (without recursion)."""
-    deepest, stack = 0, [(value, 1)]
+def _walk(value):
+    """(item, depth) for every value, key and container in parsed JSON (without recursion)."""
+    stack = [(value, 1)]
     while stack:
         item, depth = stack.pop()
+        yield item, depth
         if isinstance(item, dict):
-            deepest = max(deepest, depth)
+            stack.extend((k, depth + 1) for k in item)
             stack.extend((v, depth + 1) for v in item.values())
         elif isinstance(item, list):
-            deepest = max(deepest, depth)
             stack.extend((v, depth + 1) for v in item)
-    return deepest
+
+
+def json_depth(value) -> int:
+    """How deeply lists and objects nest in a parsed JSON value."""
+    return max((depth for item, depth in _walk(value) if isinstance(item, (dict, list))), default=0)
+
+
+def unstorable_fields(data: dict) -> dict[str, str]:
+    """For each field holding a string that cannot be stored and sent back as UTF-8 JSON: why."""
+    problems = {}
+    for key, value in data.items():
+        problem = unstorable_text(key) or unstorable_text(value)
+        if problem:
+            # The key itself may be the culprit: name it in a form that can be sent back.
+            problems[key.encode("utf-8", "backslashreplace").decode("utf-8").replace("\x00", "\\0")] = problem
+    return problems
+
+
+def unstorable_text(value) -> str | None:
+    """Why some string in `value` cannot be stored and sent back as UTF-8 JSON, if one cannot."""
+    for item, _ in _walk(value):
+        if isinstance(item, str):
+            if "\x00" in item:
+                return "Text must not contain NUL characters."
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                return "Text must be valid Unicode (no lone surrogates)."
+    return None
+
+
+def _finite(text: str) -> float:
+    number = float(text)
+    if number in (float("inf"), float("-inf")):
+        raise ValueError(f"number out of range: {text}")
+    return number
+
+
+def _no_constants(name: str):
+    raise ValueError(f"{name} is not JSON")
 
 
 def parse_body(request) -> dict:
@@ -119,8 +158,12 @@ def parse_body(request) -> dict:
         return {}
     if content_type in JSON_TYPES or content_type.endswith("+json"):
         try:
-            data = json.loads(request.body.decode(request.charset or "utf-8"))
-        except (ValueError, UnicodeDecodeError) as exc:
+            text = request.body.decode(request.charset or "utf-8")
+        except (LookupError, UnicodeDecodeError):
+            raise invalid({"body": "The body is not text in the charset it declares (use UTF-8)."}) from None
+        try:
+            data = json.loads(text, parse_float=_finite, parse_constant=_no_constants)
+        except ValueError as exc:
             raise invalid({"body": f"Malformed JSON: {exc}"}) from None
         except RecursionError:
             raise invalid({"body": "The JSON is nested too deeply."}) from None
@@ -129,6 +172,9 @@ def parse_body(request) -> dict:
         max_depth = int(request.registry.settings.get("hyperapi.max_json_depth", DEFAULT_MAX_JSON_DEPTH))
         if json_depth(data) > max_depth:
             raise invalid({"body": f"The JSON is nested more than {max_depth} levels deep."})
+        problems = unstorable_fields(data)
+        if problems:
+            raise invalid(problems)
         return data
     if content_type in FORM_TYPES:
         try:
@@ -145,6 +191,7 @@ def parse_body(request) -> dict:
                 errors[key] = "Files are not accepted in this field."
             else:
                 data[key] = values[0]
+        errors.update(unstorable_fields(data))
         if errors:
             raise invalid(errors)
         return data

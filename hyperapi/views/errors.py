@@ -18,7 +18,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from ..authz import Permission
 from ..errors import APIError, forbidden, unauthorized
 from ..traversal import SiteRoot, describe_path
-from ..tweens import error_for
+from ..tweens import error_for, raw_path
 
 log = logging.getLogger(__name__)
 
@@ -69,12 +69,12 @@ def http_exception_view(exc, request):
 def database_error_view(exc, request):
     """Errors of the database raised inside a view: the same answers as the last-resort tween's."""
     if not isinstance(exc, (StaleDataError, IntegrityError)):
-        log.exception("database error on %s %s", request.method, request.path_info)
+        log.exception("database error on %s %s", request.method, raw_path(request))
     return error_for(exc)
 
 
 def internal_error_view(exc, request):
-    log.exception("unexpected error on %s %s", request.method, request.path_info)
+    log.exception("unexpected error on %s %s", request.method, raw_path(request))
     return APIError(500, "Internal server error.")
 
 

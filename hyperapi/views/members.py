@@ -66,7 +66,8 @@ def represent(request, node, depth: int = 0) -> dict:
 
 
 def _update(request, node, data):
-    service.change_role(request.db, node.membership, data["role"])
+    if "role" in data:  # a PATCH may send nothing to change
+        service.change_role(request.db, node.membership, data["role"])
 
 
 def _delete(request, node):
