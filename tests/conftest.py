@@ -119,6 +119,24 @@ def connection(engine):
     connection.close()
 
 
+@contextmanager
+def rolled_back_session(engine, wsgi_app):
+    """For tests that build many worlds in one test function (hypothesis examples): a session on a
+    connection of its own, the app bound to the same connection, everything rolled back afterwards."""
+    connection = engine.connect()
+    outer = connection.begin()
+    try:
+        wsgi_app.registry["db.session_factory"].configure(bind=connection, join_transaction_mode="create_savepoint")
+        session = Session(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
+        try:
+            yield session
+        finally:
+            session.close()
+    finally:
+        outer.rollback()
+        connection.close()
+
+
 @pytest.fixture
 def db(connection, wsgi_app) -> Session:
     """A session for arranging and inspecting data, on the same connection the app uses."""

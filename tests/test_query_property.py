@@ -59,7 +59,7 @@ from webtest import TestApp
 from hyperapi.models import Organization, OrganizationMember, Party, Project, ProjectMember, User
 from hyperapi.services.users import new_token
 
-from .conftest import API, PASSWORD_HASH, Client
+from .conftest import API, PASSWORD_HASH, Client, rolled_back_session
 
 UTC = datetime.UTC
 BASE = datetime.datetime(2024, 1, 1, tzinfo=UTC)
@@ -425,19 +425,10 @@ def build(session: Session, world: World) -> Model:
 @contextmanager
 def world_in_database(engine, wsgi_app, world: World):
     """Build the world in an outer transaction that is rolled back afterwards, whatever happens."""
-    connection = engine.connect()
-    outer = connection.begin()
-    try:
-        wsgi_app.registry["db.session_factory"].configure(bind=connection, join_transaction_mode="create_savepoint")
-        session = Session(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
-        try:
-            model = build(session, world)
-        finally:
-            session.close()
-        yield model
-    finally:
-        outer.rollback()
-        connection.close()
+    with rolled_back_session(engine, wsgi_app) as session:
+        built = build(session, world)
+        session.close()  # the checks go through the app only
+        yield built
 
 
 # --- queries -----------------------------------------------------------------------------------------
