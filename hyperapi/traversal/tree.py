@@ -14,11 +14,6 @@ from .base import Container, Item, Node
 from .history import OrganizationHistory, PartyHistory, ProjectHistory
 from .prefetch import cached
 
-
-def _identity(request):
-    return request.identity
-
-
 # --- users and the caller --------------------------------------------------------------------------
 
 
@@ -42,7 +37,7 @@ class TokenContainer(Container):
 
     def base_query(self):
         # /account/tokens/ means the caller's own tokens, even for a superuser.
-        identity = _identity(self.request)
+        identity = self.request.identity
         return select(Token).where(Token.user_id == (identity.user_id if identity is not None else None))
 
     def rule_columns(self):
@@ -311,7 +306,7 @@ class AllProjects(Container):
     def base_query(self):
         # The organization's visibility is part of the base: a project is listed only under a
         # visible organization, whatever permission is asked of the project itself.
-        identity = _identity(self.request)
+        identity = self.request.identity
         return (
             select(Project, Organization)
             .join(Organization, Project.organization_id == Organization.id)

@@ -51,7 +51,7 @@ def json_response(request, body, status: int = 200, headers: dict | None = None,
     if etag is not None:
         response.etag = etag
     response.headers["Vary"] = "Authorization"
-    response.cache_control = "no-store" if request.identity is not None else "no-cache"
+    response.cache_control = "no-cache"  # the last-resort tween makes it no-store for a signed-in caller
     if request.method in ("GET", "HEAD"):
         if etag is None:
             response.md5_etag()
@@ -334,7 +334,7 @@ def render(request, body, *, fmt: str, collection: bool = False, links: dict | N
     if headers:
         response.headers.update(headers)
     response.headers["Vary"] = "Authorization, Accept"
-    response.cache_control = "no-store" if request.identity is not None else "no-cache"
+    response.cache_control = "no-cache"  # the last-resort tween makes it no-store for a signed-in caller
     response.md5_etag()
     response.conditional_response = True
     return response
@@ -401,10 +401,6 @@ def created_response(request, node, represent) -> Response:
 __all__ = ["CREATE", "PATCH", "REPLACE", "add_view", "Body", "make_service"]
 
 
-def no_content(request=None) -> Response:
-    return responses.no_content()
-
-
 @dataclass(frozen=True)
 class Entity:
     """The usual views of an entity type: list and create on its container, read, replace, patch and
@@ -446,7 +442,7 @@ class Entity:
     def remove(self, request):
         check_if_match(request, request.context.record)
         self.delete(request, request.context)
-        return no_content(request)
+        return responses.no_content()
 
     def current(self, request):
         if self.current_values is not None:

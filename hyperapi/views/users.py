@@ -1,5 +1,5 @@
 from .. import collections as q
-from .. import visibility
+from .. import responses, visibility
 from ..authz import Permission
 from ..errors import APIError
 from ..models import OrganizationMember, ProjectMember, Token, User
@@ -20,7 +20,6 @@ from .common import (
     isoformat,
     json_response,
     link,
-    no_content,
     object_response,
     path,
     render,
@@ -164,7 +163,7 @@ def get_token(request):
 def delete_token(request):
     request.db.delete(request.context.row)
     request.db.flush()
-    return no_content(request)
+    return responses.no_content()
 
 
 def login(request):
