@@ -16,6 +16,8 @@ requires = [
     "pycountry>=23.0",
     "python-slugify>=8.0",
     "redis>=5.0",
+    "python-magic>=0.4.27",  # MIME types sniffed from the bytes by libmagic (needs the system's libmagic1)
+    "boto3>=1.34",  # the S3-compatible storage backend
 ]
 
 postgresql_requires = ["psycopg[binary]>=3.1"]
@@ -25,6 +27,7 @@ tests_require = [
     "WebTest>=3.0",
     "hypothesis>=6.100",
     "ruff",
+    "moto[server]>=5.0",  # a local S3 for the storage backend's tests
 ] + postgresql_requires
 
 setup(

@@ -43,6 +43,7 @@ def main(global_config, **settings):
         config.include("cornice")
         config.include(".db")
         config.include(".history")
+        config.include(".storage")
         config.include(".tweens")
         config.include(".limits")
         config.include(".ratelimit")

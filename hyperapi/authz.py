@@ -249,6 +249,14 @@ V, C, E, D, A = Permission.VIEW, Permission.CREATE, Permission.EDIT, Permission.
 # Collections exist for everyone who can see their parent: what is *in* them is filtered per row.
 _OPEN_COLLECTION = [grant(V, EVERYONE)]
 
+# What collectors gather in the field (parties, resources): they add to it, as admins and managers do.
+_COLLECTED_IN_PROJECT = [
+    *_OPEN_COLLECTION,
+    grant(C, ORG_ADMIN, WRITABLE_IN_PROJECT),
+    grant(C, COLLECTOR_UP, WRITABLE_IN_PROJECT),
+    grant(C, SUPERUSER_ROLE, WRITABLE_IN_PROJECT),
+]
+
 RULES: dict[str, list[Grant]] = {
     "api": [grant(V, EVERYONE)],
     # -- the caller's own things --------------------------------------------------------------------
@@ -313,12 +321,7 @@ RULES: dict[str, list[Grant]] = {
         grant((E, D), SUPERUSER_ROLE, WRITABLE_IN_PROJECT),
     ],
     # -- parties: personal data, never public ---------------------------------------------------------
-    "parties": [
-        *_OPEN_COLLECTION,
-        grant(C, ORG_ADMIN, WRITABLE_IN_PROJECT),
-        grant(C, COLLECTOR_UP, WRITABLE_IN_PROJECT),
-        grant(C, SUPERUSER_ROLE, WRITABLE_IN_PROJECT),
-    ],
+    "parties": list(_COLLECTED_IN_PROJECT),
     "party": [
         grant(V, ORG_ANY),
         grant(V, PROJECT_ANY),
@@ -330,6 +333,33 @@ RULES: dict[str, list[Grant]] = {
         grant((E, D), SUPERUSER_ROLE, WRITABLE_IN_PROJECT),
     ],
 }
+
+# Resources: a collection of resources exists on every organization, project and party; a resource
+# is seen where it is attached (the entity above it must be visible: the security policy checks every
+# ancestor) and, archived, only by those who may edit it. Under a party, the project's rules apply.
+RULES.update({
+    "all_resources": list(_OPEN_COLLECTION),
+    "organization_resources": [*_OPEN_COLLECTION, grant(C, ORG_ADMIN, ORG_LIVE), grant(C, SUPERUSER_ROLE, ORG_LIVE)],
+    "organization_resource": [
+        grant(V, EVERYONE, LIVE),
+        grant(V, ORG_ADMIN),
+        grant((E, D), ORG_ADMIN, ORG_LIVE),
+        grant(V, SUPERUSER_ROLE),
+        grant((E, D), SUPERUSER_ROLE, ORG_LIVE),
+    ],
+    "project_resources": list(_COLLECTED_IN_PROJECT),
+    "project_resource": [
+        grant(V, EVERYONE, LIVE),
+        grant(V, ORG_ADMIN),
+        grant(V, COLLECTOR_UP),
+        grant(E, ORG_ADMIN, WRITABLE_IN_PROJECT),
+        grant(E, COLLECTOR_UP, WRITABLE_IN_PROJECT),
+        grant(D, ORG_ADMIN, WRITABLE_IN_PROJECT),
+        grant(D, MANAGER, WRITABLE_IN_PROJECT),
+        grant(V, SUPERUSER_ROLE),
+        grant((E, D), SUPERUSER_ROLE, WRITABLE_IN_PROJECT),
+    ],
+})
 
 # History: each collection exists wherever its entity is visible; its entries are shown to those who
 # may edit the entity (archived or not: un-archiving is an edit too). A deleted party is restored by

@@ -58,7 +58,7 @@ class QueryError(Exception):
 @dataclass(frozen=True)
 class Field:
     column: ColumnElement
-    kind: str  # text | choice | bool | datetime
+    kind: str  # text | choice | bool | integer | datetime
     operators: frozenset = frozenset({"exact"})
     choices: tuple = ()
     nullable: bool = False
@@ -77,6 +77,10 @@ def choice(column, choices) -> Field:
 
 def boolean(column) -> Field:
     return Field(column, "bool", BOOL_OPERATORS)
+
+
+def integer(column) -> Field:
+    return Field(column, "integer", RANGE_OPERATORS)
 
 
 def moment(column, nullable=False) -> Field:
@@ -142,6 +146,11 @@ def _coerce(field_: Field, value: str):
         if lowered in ("false", "0"):
             return False
         raise ValueError("must be true or false")
+    if field_.kind == "integer":
+        try:
+            return int(value)
+        except ValueError:
+            raise ValueError("must be a whole number") from None
     if field_.kind == "datetime":
         try:
             parsed = datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
@@ -398,6 +407,7 @@ def run(request, container, listing: Listing) -> Page:
             statement.order_by(*query.order_by).limit(query.limit).offset(query.offset)
         ).all()
     nodes = [container.wrap_result(row) for row in rows]
+    container.prepare(nodes)
     end = query.offset + query.limit
     meta = {
         "limit": query.limit,
@@ -422,6 +432,7 @@ def select_ids(request, container, listing: Listing, ids: list[str]):
     key_column = type(container).key_column
     statement = container.list_query(request.identity).where(key_column.in_(ids))
     nodes = {node.__name__: node for node in map(container.wrap_result, request.db.execute(statement).all())}
+    container.prepare(list(nodes.values()))
     found = [nodes[i] for i in dict.fromkeys(ids) if i in nodes]
     not_found = [i for i in dict.fromkeys(ids) if i not in nodes]
     return found, not_found, shape

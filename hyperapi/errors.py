@@ -31,6 +31,10 @@ def invalid(errors: dict, status: int = 400) -> APIError:
     return APIError(status, "Invalid data.", errors)
 
 
+def too_large(limit: int) -> APIError:
+    return APIError(413, f"The request body is larger than this server accepts ({limit} bytes).")
+
+
 def unauthorized() -> APIError:
     return APIError(401, SIGN_IN, headers={"WWW-Authenticate": "Token"})
 

@@ -1,4 +1,5 @@
-"""Every create, update, archive and delete of organizations, projects, memberships and parties is
+"""Every create, update, archive and delete of organizations, projects, memberships, parties and
+resources (and every attachment of a resource) is
 written to `history` in the transaction that makes it — so a change and its record commit or vanish
 together — by a session hook, whatever code made the change.
 
@@ -15,7 +16,18 @@ import decimal
 from sqlalchemy import String, cast, event, func, insert, inspect, literal, null, select
 from sqlalchemy.orm import Session, attributes
 
-from .models import HistoryEntry, Organization, OrganizationMember, Party, Project, ProjectMember, User, utcnow
+from .models import (
+    HistoryEntry,
+    Organization,
+    OrganizationMember,
+    Party,
+    Project,
+    ProjectMember,
+    Resource,
+    ResourceAttachment,
+    User,
+    utcnow,
+)
 
 TRACKED = {
     Organization: "organization",
@@ -23,6 +35,8 @@ TRACKED = {
     OrganizationMember: "organization_member",
     ProjectMember: "project_member",
     Party: "party",
+    Resource: "resource",
+    ResourceAttachment: "resource_attachment",
 }
 # Bookkeeping, not content: never recorded as changes.
 UNRECORDED = frozenset({"created", "last_updated", "version", "party_count"})
@@ -46,14 +60,18 @@ def entity_key(obj) -> str:
         return f"{obj.organization_id}:{obj.user_id}"
     if isinstance(obj, ProjectMember):
         return f"{obj.project_id}:{obj.user_id}"
+    if isinstance(obj, ResourceAttachment):
+        return f"{obj.resource_id}:{obj.target}"
     return str(obj.id)
 
 
 def _label(session: Session, obj) -> str:
     if isinstance(obj, (Organization, Project)):
         return obj.slug
-    if isinstance(obj, Party):
+    if isinstance(obj, (Party, Resource)):
         return obj.id
+    if isinstance(obj, ResourceAttachment):
+        return obj.resource_id
     user = session.get(User, obj.user_id)  # in the identity map: the member views load it
     return user.username if user is not None else str(obj.user_id)
 
@@ -65,6 +83,10 @@ def _scope(session: Session, obj) -> tuple[int | None, int | None]:
         return obj.organization_id, None
     if isinstance(obj, Project):
         return obj.organization_id, obj.id
+    if isinstance(obj, Resource):
+        return obj.organization_id, None
+    if isinstance(obj, ResourceAttachment):
+        return obj.organization_id, obj.project_id
     project = session.get(Project, obj.project_id)  # in the identity map: traversal loaded it
     return (project.organization_id if project is not None else None), obj.project_id
 

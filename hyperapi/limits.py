@@ -4,14 +4,19 @@ bodies are parsed (`views.common.parse_body`), the page size and `set/` by the q
 
 from __future__ import annotations
 
+import tempfile
+
 from pyramid.settings import asbool
 
-from .errors import APIError
+from .errors import APIError, too_large
 from .responses import no_content
+from .uploads import max_upload_bytes
 
 DEFAULT_MAX_BODY_BYTES = 1024 * 1024
 DEFAULT_MAX_QUERY_STRING = 4096
 DEFAULT_MAX_JSON_DEPTH = 32
+# Room for the other fields and the part headers of a multipart upload of the largest file allowed.
+UPLOAD_ENVELOPE_BYTES = 64 * 1024
 
 
 def retry_attempts(request):
@@ -43,14 +48,11 @@ def unreadable_url(request) -> APIError | None:
     return None
 
 
-def too_large(limit: int) -> APIError:
-    return APIError(413, f"The request body is larger than this server accepts ({limit} bytes).")
-
-
 def limits_factory(handler, registry):
     settings = registry.settings
     max_body = int(settings.get("hyperapi.max_body_bytes", DEFAULT_MAX_BODY_BYTES))
     max_query = int(settings.get("hyperapi.max_query_string", DEFAULT_MAX_QUERY_STRING))
+    max_upload = max_upload_bytes(settings)
 
     def limits(request):
         if len(request.query_string) > max_query:
@@ -59,14 +61,24 @@ def limits_factory(handler, registry):
         if refused is not None:
             return refused
         length = request.content_length
-        if length is not None and length > max_body:
-            return too_large(max_body)
+        # A multipart form may carry an upload: the larger limit, checked again per file, and again
+        # against the smaller one by the views that take no file (`views.common.parse_body`).
+        multipart = request.content_type == "multipart/form-data"
+        limit = max_upload + UPLOAD_ENVELOPE_BYTES if multipart else max_body
+        if length is not None and length > limit:
+            return too_large(limit)
         if length is None and request.method in ("POST", "PUT", "PATCH") and request.is_body_readable:
-            # No declared length (chunked): read no more than the limit allows.
-            data = request.body_file_raw.read(max_body + 1)
-            if len(data) > max_body:
-                return too_large(max_body)
-            request.body = data
+            # No declared length (chunked): read no more than the limit allows, to disk if large.
+            spooled = tempfile.SpooledTemporaryFile(max_size=max_body)
+            received = 0
+            while received <= limit and (chunk := request.body_file_raw.read(min(65536, limit + 1 - received))):
+                spooled.write(chunk)
+                received += len(chunk)
+            if received > limit:
+                return too_large(limit)
+            spooled.seek(0)
+            request.body_file = spooled
+            request.content_length = received
         return handler(request)
 
     return limits

@@ -4,10 +4,19 @@ visible under a visible organization), all from `hyperapi.authz.RULES`."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 
 from .authz import Permission, sql_allows
-from .models import Organization, OrganizationMember, Project, ProjectMember, User
+from .models import (
+    Organization,
+    OrganizationMember,
+    Party,
+    Project,
+    ProjectMember,
+    Resource,
+    ResourceAttachment,
+    User,
+)
 
 VIEW = Permission.VIEW
 
@@ -71,3 +80,46 @@ def project_memberships(identity):
 
 def users(identity):
     return select(User).where(sql_allows("user", VIEW, identity, {"user_id": User.id}))
+
+
+def attachments(identity):
+    """The attachments of resources whose entity the caller can see (whatever the resource's state)."""
+    attached = ResourceAttachment
+    party_columns = {"organization_id": Project.organization_id, "project_id": Party.project_id,
+                     "org_archived": Organization.archived, "project_archived": Project.archived,
+                     "archived": Party.archived}
+    project_visible = sql_allows("project", VIEW, identity,
+                                 project_columns(Project.organization_id, Organization.archived))
+    return (
+        select(attached)
+        .join(Organization, Organization.id == attached.organization_id)
+        .outerjoin(Project, Project.id == attached.project_id)
+        .outerjoin(Party, Party.id == attached.party_id)
+        .where(sql_allows("organization", VIEW, identity, organization_columns()))
+        .where(or_(
+            attached.entity_type == "organization",
+            and_(attached.entity_type == "project", project_visible),
+            and_(attached.entity_type == "party", project_visible, sql_allows("party", VIEW, identity, party_columns)),
+        ))
+    )
+
+
+def resource_ids(identity, permission: Permission):
+    """Ids of the resources that some attachment, on an entity the caller can see, grants `permission`
+    (the flat node's ACL is the union of its nested nodes' ACLs: `traversal.resources`)."""
+    attached = ResourceAttachment
+    on_organization = sql_allows("organization_resource", permission, identity, {
+        "organization_id": attached.organization_id, "org_archived": Organization.archived,
+        "archived": Resource.archived,
+    })
+    in_project = sql_allows("project_resource", permission, identity, {
+        "organization_id": attached.organization_id, "project_id": attached.project_id,
+        "org_archived": Organization.archived, "project_archived": Project.archived, "archived": Resource.archived,
+    })
+    return (
+        attachments(identity)
+        .with_only_columns(attached.resource_id, maintain_column_froms=True)
+        .join(Resource, Resource.id == attached.resource_id)
+        .where(or_(and_(attached.entity_type == "organization", on_organization),
+                   and_(attached.entity_type != "organization", in_project)))
+    )

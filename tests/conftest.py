@@ -56,6 +56,7 @@ def settings():
         "sqlalchemy.url": _database_url(tmpdir),
         "hyperapi.auto_migrate": "false",
         "hyperapi.migrations": os.path.join(os.path.dirname(os.path.dirname(__file__)), "alembic"),
+        "hyperapi.storage": "file://" + os.path.join(tmpdir, "files"),
     }
 
 

@@ -190,3 +190,17 @@ def for_mode(schema: colander.SchemaNode, mode: str, sent: set[str]) -> colander
             if child.name not in sent:
                 del schema[child.name]
     return schema
+
+
+def resource_schema() -> colander.SchemaNode:
+    """A resource's metadata; its file travels beside it as a file part of a multipart form."""
+    return _mapping(
+        _named("name", field(Text(max_length=200, allow_empty=False))),
+        _description(),
+        _named("archived", field(Bool(), default=False)),
+    )
+
+
+def attach_schema() -> colander.SchemaNode:
+    """Attach a resource that exists (instead of uploading one): its id, and nothing else."""
+    return _mapping(_named("id", field(Text(max_length=24, allow_empty=False), required=True)))

@@ -119,6 +119,9 @@ class Container(Node):
         """The number of rows `list_query` would give, when known without counting them."""
         return None
 
+    def prepare(self, nodes: list[Item]) -> None:
+        """Load, for a whole page at once, what the representations of `nodes` will need."""
+
     def wrap_result(self, result_row) -> Item:
         """Wrap one row of `list_query`'s result (by default, a single entity)."""
         return self.wrap(result_row[0])

@@ -13,6 +13,7 @@ from ..models import Organization, OrganizationMember, Party, Project, ProjectMe
 from .base import Container, Item, Node
 from .history import OrganizationHistory, PartyHistory, ProjectHistory
 from .prefetch import cached
+from .resources import AllResources, OrganizationResources, PartyResources, ProjectResources
 
 # --- users and the caller --------------------------------------------------------------------------
 
@@ -176,7 +177,7 @@ class ProjectMembers(Members):
 class PartyNode(Item):
     kind = "party"
     label = "Party"
-    children = {"history": PartyHistory}
+    children = {"history": PartyHistory, "resources": PartyResources}
 
     def facts(self):
         return {**self.__parent__.facts(), "archived": self.row.archived}
@@ -227,7 +228,8 @@ class PartyContainer(Container):
 class ProjectNode(Item):
     kind = "project"
     label = "Project"
-    children = {"members": ProjectMembers, "parties": PartyContainer, "history": ProjectHistory}
+    children = {"members": ProjectMembers, "parties": PartyContainer, "resources": ProjectResources,
+                "history": ProjectHistory}
 
     @property
     def organization(self) -> Organization:
@@ -323,7 +325,8 @@ class AllProjects(Container):
 class OrganizationNode(Item):
     kind = "organization"
     label = "Organization"
-    children = {"members": OrganizationMembers, "projects": ProjectContainer, "history": OrganizationHistory}
+    children = {"members": OrganizationMembers, "projects": ProjectContainer, "resources": OrganizationResources,
+                "history": OrganizationHistory}
 
     def facts(self):
         org = self.row
@@ -362,6 +365,7 @@ class ApiRoot(Node):
         "users": UserContainer,
         "organizations": OrganizationContainer,
         "projects": AllProjects,
+        "resources": AllResources,
     }
 
 

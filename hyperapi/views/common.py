@@ -17,8 +17,8 @@ from pyramid.response import Response
 from .. import collections as listing_language
 from .. import responses
 from ..authz import Permission
-from ..errors import APIError, invalid
-from ..limits import DEFAULT_MAX_JSON_DEPTH
+from ..errors import APIError, invalid, too_large
+from ..limits import DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_JSON_DEPTH
 from ..schemas import CREATE, PATCH, REPLACE, for_mode
 from ..traversal import root_factory
 from . import formats
@@ -151,10 +151,19 @@ def _no_constants(name: str):
     raise ValueError(f"{name} is not JSON")
 
 
-def parse_body(request) -> dict:
-    """The request body as a dict of fields, from JSON, a multipart form or a urlencoded form."""
+def _has_body(request) -> bool:
+    # Without reading it: `request.body` would hold a whole upload in memory.
+    if request.content_length is not None:
+        return request.content_length > 0
+    return request.is_body_readable and bool(request.body)
+
+
+def parse_body(request, files: frozenset = frozenset()) -> dict:
+    """The request body as a dict of fields, from JSON, a multipart form or a urlencoded form.
+
+    The fields named in `files` take a file part of a multipart form (and nothing else)."""
     content_type = (request.content_type or "").lower()
-    if not request.body and content_type in ("",) + FORM_TYPES + JSON_TYPES:
+    if not _has_body(request) and content_type in ("",) + FORM_TYPES + JSON_TYPES:
         return {}
     if content_type in JSON_TYPES or content_type.endswith("+json"):
         try:
@@ -177,6 +186,11 @@ def parse_body(request) -> dict:
             raise invalid(problems)
         return data
     if content_type in FORM_TYPES:
+        if not files:
+            # Only uploads may use the larger limit a multipart body gets past the limits tween.
+            max_body = int(request.registry.settings.get("hyperapi.max_body_bytes", DEFAULT_MAX_BODY_BYTES))
+            if (request.content_length or 0) > max_body:
+                raise too_large(max_body)
         try:
             form = request.POST
             keys = list(dict.fromkeys(form.keys()))
@@ -187,11 +201,11 @@ def parse_body(request) -> dict:
             values = form.getall(key)
             if len(values) > 1:
                 errors[key] = "Send this field once."
-            elif not isinstance(values[0], str):
+            elif not isinstance(values[0], str) and key not in files:
                 errors[key] = "Files are not accepted in this field."
             else:
                 data[key] = values[0]
-        errors.update(unstorable_fields(data))
+        errors.update(unstorable_fields({k: v for k, v in data.items() if k not in files}))
         if errors:
             raise invalid(errors)
         return data
@@ -210,6 +224,9 @@ class Body:
     mode: str
     readonly: frozenset = frozenset()
     current: Callable | None = None
+    files: frozenset = frozenset()  # fields that take an uploaded file (multipart/form-data only)
+    # For a body that can be one of several kinds: picks the spec from the fields sent.
+    variant: Callable[[dict], Body] | None = None
 
 
 def _unchanged(sent, current) -> bool:
@@ -225,7 +242,10 @@ def _unchanged(sent, current) -> bool:
 def validate_body(request, **kwargs):
     """Cornice validator: fills `request.validated`, or `request.errors` with one message per field."""
     spec: Body = kwargs["schema"]
-    data = parse_body(request)
+    data = parse_body(request, spec.files)
+    if spec.variant is not None:
+        spec = spec.variant(data)
+    uploads = {key: data.pop(key) for key in spec.files if key in data and not isinstance(data[key], str)}
     schema = spec.schema()
     known = {child.name for child in schema.children}
     current = spec.current(request) if spec.current else {}
@@ -236,6 +256,8 @@ def validate_body(request, **kwargs):
         if key in spec.readonly or key in current:
             if key in current and _unchanged(data[key], current[key]):
                 del data[key]
+            elif key in spec.files:
+                errors[key] = "Send the file's bytes as a file part of a multipart/form-data body."
             else:
                 errors[key] = "This field is read-only."
         else:
@@ -243,7 +265,7 @@ def validate_body(request, **kwargs):
     data = {key: value for key, value in data.items() if key in known}
     schema = for_mode(schema, spec.mode, set(data))
     try:
-        request.validated = schema.deserialize(data)
+        request.validated = {**schema.deserialize(data), **uploads}
     except colander.Invalid as exc:
         for name, message in exc.asdict().items():
             errors.setdefault(name or "body", message)

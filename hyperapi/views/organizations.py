@@ -1,7 +1,8 @@
 from .. import collections as q
-from ..models import Organization
+from ..models import Organization, ResourceAttachment
 from ..schemas import organization_schema
 from ..services import organizations as service
+from ..services import resources
 from ..traversal import OrganizationContainer, OrganizationNode
 from .common import Entity, link, path, tracked_fields
 
@@ -55,7 +56,11 @@ ENTITY = Entity(
     schema=organization_schema,
     create=lambda request, container, data: service.create(request.db, request.identity.user, data),
     update=lambda request, node, data: service.update(request.db, node.row, data),
-    delete=lambda request, node: service.delete(request.db, node.row),
+    delete=lambda request, node: (
+        # Its resources attached nowhere else go with it (their bytes once this commits).
+        resources.release(request, ResourceAttachment.organization_id == node.row.id),
+        service.delete(request.db, node.row),
+    ),
 )
 
 ENTITY.declare()

@@ -1,7 +1,8 @@
 from .. import collections as q
-from ..models import PARTY_TYPES, Party
+from ..models import PARTY_TYPES, Party, ResourceAttachment
 from ..schemas import party_schema
 from ..services import parties as service
+from ..services import resources
 from ..traversal import PartyContainer, PartyNode
 from . import projects
 from .common import READONLY, Entity, inline, link, path, tracked_fields
@@ -77,7 +78,11 @@ ENTITY = Entity(
     schema=party_schema,
     create=lambda request, container, data: service.create(request.db, container.project, data),
     update=lambda request, node, data: service.update(request.db, node.row, data),
-    delete=lambda request, node: service.delete(request.db, node.row),
+    delete=lambda request, node: (
+        # Its resources attached nowhere else go with it (their bytes once this commits).
+        resources.release(request, ResourceAttachment.party_id == node.row.id),
+        service.delete(request.db, node.row),
+    ),
     readonly=READONLY | {"project", "type_display"},
     parent_links=parent_links,
     current_values=current,

@@ -1,9 +1,10 @@
 from .. import collections as q
 from .. import visibility
 from ..authz import Permission
-from ..models import ACCESS_CHOICES, Organization, Project
+from ..models import ACCESS_CHOICES, Organization, Project, ResourceAttachment
 from ..schemas import project_schema
 from ..services import projects as service
+from ..services import resources
 from ..traversal import AllProjects, ProjectContainer, ProjectNode
 from . import organizations
 from .common import READONLY, Entity, add_view, collection_response, inline, link, path, tracked_fields
@@ -73,7 +74,11 @@ ENTITY = Entity(
     schema=project_schema,
     create=lambda request, container, data: service.create(request.db, container.organization, data),
     update=lambda request, node, data: service.update(request.db, node.organization, node.row, data),
-    delete=lambda request, node: service.delete(request.db, node.row),
+    delete=lambda request, node: (
+        # Its resources attached nowhere else go with it (their bytes once this commits).
+        resources.release(request, ResourceAttachment.project_id == node.row.id),
+        service.delete(request.db, node.row),
+    ),
     readonly=READONLY | {"organization"},
     parent_links=parent_links,
 )
