@@ -7,6 +7,7 @@ from __future__ import annotations
 import tempfile
 
 from pyramid.settings import asbool
+from webob.request import DisconnectionError
 
 from .errors import APIError, too_large
 from .responses import no_content
@@ -15,6 +16,7 @@ from .uploads import max_upload_bytes
 DEFAULT_MAX_BODY_BYTES = 1024 * 1024
 DEFAULT_MAX_QUERY_STRING = 4096
 DEFAULT_MAX_JSON_DEPTH = 32
+CUT_OFF = "hyperapi.body_cut_off"
 # Room for the other fields and the part headers of a multipart upload of the largest file allowed.
 UPLOAD_ENVELOPE_BYTES = 64 * 1024
 
@@ -27,6 +29,15 @@ def retry_attempts(request):
     length = request.content_length
     if request.method in ("POST", "PUT", "PATCH") and (length is None or length > max_body):
         return 1
+    if length:
+        # pyramid_retry would copy the body outside every tween: a client that stops sending before
+        # the length it declared would end the request with no response. Copy it here, and let the
+        # limits tween answer.
+        try:
+            request.make_body_seekable()
+        except DisconnectionError:
+            request.environ[CUT_OFF] = True
+            return 1
     return None  # the configured number
 
 
@@ -60,6 +71,8 @@ def limits_factory(handler, registry):
         refused = unreadable_url(request)
         if refused is not None:
             return refused
+        if request.environ.get(CUT_OFF):
+            return APIError(400, "Invalid data.", {"body": "The body ended before the length it declared."})
         length = request.content_length
         # A multipart form may carry an upload: the larger limit, checked again per file, and again
         # against the smaller one by the views that take no file (`views.common.parse_body`).

@@ -14,7 +14,8 @@ from ..traversal.history import (
 from . import parties
 from .common import add_view, api_path, collection_response, created_response, isoformat, link, object_response, path
 
-ENTITY_TYPES = ("organization", "project", "organization_member", "project_member", "party")
+ENTITY_TYPES = ("organization", "project", "organization_member", "project_member", "party", "resource",
+                "resource_attachment")
 
 LISTING = q.Listing(
     fields={
@@ -34,6 +35,8 @@ LISTING = q.Listing(
 def _entity_path(request, history: History, entry: HistoryEntry) -> str | None:
     """Where the entity lives (or lived), when the history's place in the tree tells it."""
     subject = path(request, history.__parent__)
+    if entry.entity_type in ("resource", "resource_attachment"):
+        return api_path(request, "resources", entry.entity_label)  # wherever it is attached now
     if isinstance(history, PartyHistory):
         return subject
     if isinstance(history, OrganizationHistory):
