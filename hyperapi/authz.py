@@ -361,6 +361,11 @@ RULES.update({
     ],
 })
 
+RULES.update({
+    "organization_resource_history": [grant(V, ORG_ADMIN), grant(V, SUPERUSER_ROLE)],
+    "project_resource_history": [grant(V, ORG_ADMIN), grant(V, COLLECTOR_UP), grant(V, SUPERUSER_ROLE)],
+})
+
 # History: each collection exists wherever its entity is visible; its entries are shown to those who
 # may edit the entity (archived or not: un-archiving is an edit too). A deleted party is restored by
 # an organization admin (or a superuser) from its project's history.

@@ -480,3 +480,21 @@ def test_a_page_of_resources_costs_the_same_whatever_its_size(client, world, que
         statements.append(recorded.count)
     assert statements[0] == statements[1], statements
     assert statements[0] <= 8, statements
+
+
+def test_a_resource_history_is_shown_to_those_who_may_edit_it(client, world):
+    org, project = world["org"], world["project"]
+    created = upload(client, world["dina"], f"{project_url(org, project)}resources/").json
+    client.as_(world["dina"]).patch(created["resource_uri"], {"description": "Signed"})
+    url = f"{created['resource_uri']}history/"
+    entries = client.as_(world["chen"]).get(url).json["objects"]
+    assert [(e["entity_type"], e["action"]) for e in entries] == [
+        ("resource", "update"), ("resource_attachment", "create"), ("resource", "create")]
+    assert entries[0]["changes"]["description"] == {"old": "", "new": "Signed"}
+    # A viewer sees the resource, not its history; a stranger's 404 names the resource.
+    assert client.as_(world["emeka"]).get(url).json["objects"] == []
+    assert client.as_(world["emeka"]).get(entries[0]["resource_uri"]).status_int == 404
+    archived_org_file = upload(client, world["amara"], f"{org_url(org)}resources/").json
+    assert client.as_(world["fatou"]).get(f"{archived_org_file['resource_uri']}history/").json["objects"] == []
+    assert len(client.as_(world["amara"]).get(f"{archived_org_file['resource_uri']}history/").json["objects"]) == 2
+    assert client.get(f"{created['resource_uri']}history/x/").json == {"error": "History entry does not exist"}

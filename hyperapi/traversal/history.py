@@ -106,3 +106,20 @@ class PartyHistory(History):
     def scope(self):
         party = self.__parent__.row
         return (HistoryEntry.entity_type == "party") & (HistoryEntry.entity_key == party.id)
+
+
+class ResourceHistory(History):
+    """`…/resources/{id}/history/`: the changes of one resource and of its attachments, shown to
+    those who may edit it where the URL finds it."""
+
+    @property
+    def entry_kind(self):
+        return f"{self.__parent__.kind}_history"
+
+    def facts(self):
+        return self.__parent__.facts()
+
+    def scope(self):
+        resource = self.__parent__.row
+        return HistoryEntry.entity_type.in_(("resource", "resource_attachment")) & (
+            HistoryEntry.entity_label == resource.id)

@@ -18,6 +18,7 @@ from .. import visibility
 from ..authz import DENY_ALL, Permission, user_principal
 from ..models import Organization, Party, Project, Resource, ResourceAttachment, ResourceFile, User, target_of
 from .base import Container, Item, Node
+from .history import ResourceHistory
 
 CHAINS = "_hyperapi_attachment_chains"  # on the request: resource id -> its nested nodes
 FILES = "_hyperapi_resource_files"  # on the request: resource id -> [(ResourceFile, User | None)]
@@ -63,6 +64,8 @@ class ResourceCollection(Container):
 
 
 class NestedResourceNode(ResourceNode):
+    children = {"content": ResourceContent, "history": ResourceHistory}
+
     @property
     def attached_to(self) -> Item:
         return self.__parent__.__parent__

@@ -9,6 +9,7 @@ from ..traversal.history import (
     PartyHistory,
     ProjectHistory,
     ProjectHistoryEntryNode,
+    ResourceHistory,
     Restore,
 )
 from . import parties
@@ -90,7 +91,7 @@ def restore(request):
 
 def declare():
     # On each concrete type: a view on a base class would lose to the 405 fallback of the subclass.
-    for history in (OrganizationHistory, ProjectHistory, PartyHistory):
+    for history in (OrganizationHistory, ProjectHistory, PartyHistory, ResourceHistory):
         add_view(history, "GET", list_history, Permission.VIEW)
     for entry in (HistoryEntryNode, ProjectHistoryEntryNode):
         add_view(entry, "GET", get_entry, Permission.VIEW)
