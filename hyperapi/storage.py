@@ -44,6 +44,9 @@ class Storage(Protocol):
     def read(self, key: str, start: int = 0, stop: int | None = None) -> Iterator[bytes]:
         """The bytes `start`..`stop` (exclusive) of `key`, in chunks."""
 
+    def exists(self, key: str) -> bool:
+        """Whether `key` is stored."""
+
     def delete(self, key: str) -> None:
         """Remove `key`; a key that is not there is no error."""
 
@@ -98,6 +101,9 @@ class LocalStorage:
                     remaining -= len(chunk)
                 yield chunk
 
+    def exists(self, key):
+        return os.path.isfile(self._path(key))
+
     def delete(self, key):
         path = self._path(key)
         try:
@@ -144,6 +150,17 @@ class S3Storage:
             yield from body.iter_chunks(CHUNK)
         finally:
             body.close()
+
+    def exists(self, key):
+        from botocore.exceptions import ClientError
+
+        try:
+            self.client.head_object(Bucket=self.bucket, Key=self._name(key))
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+                return False
+            raise
+        return True
 
     def delete(self, key):
         self.client.delete_object(Bucket=self.bucket, Key=self._name(key))

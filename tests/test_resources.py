@@ -498,3 +498,16 @@ def test_a_resource_history_is_shown_to_those_who_may_edit_it(client, world):
     assert client.as_(world["fatou"]).get(f"{archived_org_file['resource_uri']}history/").json["objects"] == []
     assert len(client.as_(world["amara"]).get(f"{archived_org_file['resource_uri']}history/").json["objects"]) == 2
     assert client.get(f"{created['resource_uri']}history/x/").json == {"error": "History entry does not exist"}
+
+
+def test_bytes_missing_from_storage_are_a_clean_500(client, world, wsgi_app, caplog):
+    url = f"{project_url(world['org'], world['project'])}resources/"
+    created = upload(client, world["dina"], url).json
+    storage = wsgi_app.registry["hyperapi.storage"]
+    for key in storage.keys():
+        if key.startswith(created["id"]):
+            storage.delete(key)
+    response = client.as_(world["dina"]).get(created["file"])
+    assert response.status_int == 500
+    assert response.json == {"error": "Internal server error."}
+    assert "are missing" in caplog.text

@@ -263,8 +263,13 @@ def content(request):
     stored = _revision(request, resource)
     if stored is None:
         raise not_found(request)
+    storage = request.registry["hyperapi.storage"]
+    # Checked here, while an error can still become our JSON 500: the bytes themselves are sent after
+    # the view has returned.
+    if not storage.exists(stored.file):
+        raise LookupError(f"the bytes of resource {resource.id} revision {stored.revision} are missing")
     response = Response(
-        app_iter=StoredBytes(request.registry["hyperapi.storage"], stored.file),
+        app_iter=StoredBytes(storage, stored.file),
         content_type=stored.mime_type,
         conditional_response=True,
     )
