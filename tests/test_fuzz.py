@@ -27,7 +27,9 @@ ordering and inlining that name hidden entities). Properties, for every request:
 
 The world (below, `ORGS`…) is built once for the module, in an outer transaction rolled back at the
 end; each request runs in a savepoint of it that is rolled back, so writes never pile up. Who may see
-what is written out by hand from SPEC §3, independently of `hyperapi.authz`.
+what is written out by hand from SPEC §3, independently of `hyperapi.authz` — resources included:
+one attached to a private party and a public project is seen by the union of both audiences, and
+must never show the party to anyone else.
 
 What the fuzzer found is kept as plain tests at the end of this file (`test_found_by_fuzzing`), one per
 input, so that each bug is reported by name (hypothesis reports only the first failure of each kind).
@@ -36,6 +38,7 @@ input, so that each bug is reported by name (hypothesis reports only the first f
 
 from __future__ import annotations
 
+import io
 import json
 from dataclasses import dataclass
 from urllib.parse import quote, unquote_to_bytes
@@ -49,7 +52,18 @@ from hypothesis.errors import InvalidArgument
 from sqlalchemy.orm import Session
 from webtest import TestApp
 
-from hyperapi.models import Organization, OrganizationMember, Party, Project, ProjectMember, User
+from hyperapi.models import (
+    Organization,
+    OrganizationMember,
+    Party,
+    Project,
+    ProjectMember,
+    Resource,
+    ResourceAttachment,
+    ResourceFile,
+    User,
+    random_id,
+)
 from hyperapi.ratelimit import REGISTRY_KEY, make_limiter
 from hyperapi.services.users import new_token
 
@@ -57,6 +71,7 @@ from .conftest import API, PASSWORD, PASSWORD_HASH
 
 # --- the world, and who may see what (SPEC §3, by hand) -----------------------------------------------
 
+FILE_BYTES = b"%PDF-1.4\n%%EOF\n"
 CALLERS = ("anon", "stranger", "member", "admin", "viewer", "collector", "manager", "su")
 ALL = frozenset(CALLERS)
 SIGNED_IN = ALL - {"anon"}
@@ -107,6 +122,22 @@ PROJECT_MEMBERSHIPS_SEEN = {
     "dprj": frozenset({"admin", "member", "su"}),
 }
 
+# Resources: (name marker, archived, attached to (ents, the first being where it was made), seen by).
+# Seen where attached and visible (the union of the audiences); archived, only by who may edit it.
+RESOURCES = {
+    "racme": ("Xqresacme", False, ("org:acme",), ALL),
+    "rvault": ("Xqresvault", False, ("org:vault",), frozenset({"su"})),
+    "rdusty": ("Xqresdusty", False, ("org:dusty",), frozenset({"admin", "member", "su"})),
+    "ropen": ("Xqresopen", False, ("prj:open",), ALL),
+    "rsecret": ("Xqressecret", False, ("prj:secret",), frozenset({"admin", "member", "su"})),
+    "rattic": ("Xqresattic", False, ("prj:attic",), frozenset({"admin", "su"})),
+    "rvprj": ("Xqresvprj", False, ("prj:vprj",), frozenset({"su"})),
+    "rparty": ("Xqresparty", False, ("pty:open",), frozenset({"admin", "member", "viewer", "collector", "manager",
+                                                              "su"})),
+    "rshelf": ("Xqresshelf", True, ("prj:open",), frozenset({"admin", "collector", "manager", "su"})),
+    "rshared": ("Xqresshared", False, ("pty:secret", "prj:open"), ALL),
+}
+
 
 @dataclass(frozen=True)
 class Ent:
@@ -133,6 +164,8 @@ def _entities() -> dict[str, Ent]:
         ents[f"om:{org}:{user}"] = Ent("om", ORG_MEMBERSHIPS_SEEN[org], username(user), parent=f"org:{org}")
     for prj, user, _ in PROJECT_ROLES:
         ents[f"pm:{prj}:{user}"] = Ent("pm", PROJECT_MEMBERSHIPS_SEEN[prj], username(user), parent=f"prj:{prj}")
+    for res, (name, _, attached, seen) in RESOURCES.items():
+        ents[f"res:{res}"] = Ent("res", seen, None, name, (name.lower(),), parent=attached[0])
     for user in USERS:
         # Users are seen by every signed-in caller; to anonymous callers even their names are hidden.
         ents[f"usr:{user}"] = Ent("usr", SIGNED_IN, username(user), f"Xqfull{user}",
@@ -150,7 +183,7 @@ def twin_of(ent_id: str, attr: str, key: str) -> str:
     """A key (or name) that never existed, of the same length and kind, different for every entity."""
     n = list(ENTS).index(ent_id) * 2 + (attr == "name")
     tag = TWIN_LETTERS[n // len(TWIN_LETTERS)] + TWIN_LETTERS[n % len(TWIN_LETTERS)]
-    if attr == "key" and ENTS[ent_id].kind in ("pty", "tok"):
+    if attr == "key" and ENTS[ent_id].kind in ("pty", "tok", "res"):
         return tag + "z" * 22
     return key[:2] + tag + "z" * (len(key) - 4)
 
@@ -174,7 +207,7 @@ class World:
         for ent_id in hidden_from(caller):
             ent = ENTS[ent_id]
             markers.update(ent.markers)
-            if ent.kind in ("pty", "tok"):
+            if ent.kind in ("pty", "tok", "res"):
                 markers.add(self.keys[ent_id])
         return markers
 
@@ -201,6 +234,29 @@ def build(session: Session) -> tuple[dict, dict]:
     session.flush()
     keys = {e: ent.key for e, ent in ENTS.items() if ent.key is not None}
     keys.update({f"pty:{p}": party.id for p, party in parties.items()})
+    rows = {"org": orgs, "prj": projects, "pty": parties}
+    for res, (name, archived, attached, _) in RESOURCES.items():
+        first = rows[attached[0][:3]][attached[0][4:]]
+        org_id = first.id if attached[0].startswith("org:") else \
+            (first.organization_id if attached[0].startswith("prj:") else projects[attached[0][4:]].organization_id)
+        resource = Resource(organization_id=org_id, name=name, description=f"{name} scanned", archived=archived,
+                            entity_type={"org": "organization", "prj": "project", "pty": "party"}[attached[0][:3]],
+                            file=f"{res}/1-0123456789abcdef", original_file=f"{name}.pdf", mime_type="application/pdf",
+                            size=len(FILE_BYTES), sha256="0" * 64, revision=1)
+        resource.id = random_id()
+        session.add(resource)
+        session.flush()
+        session.add(ResourceFile(resource_id=resource.id, revision=1, file=resource.file, original_file=name,
+                                 mime_type="application/pdf", size=len(FILE_BYTES), sha256="0" * 64))
+        for ent in attached:
+            entity = rows[ent[:3]][ent[4:]]
+            kind = {"org": "organization", "prj": "project", "pty": "party"}[ent[:3]]
+            project = entity if kind == "project" else (projects[ent[4:]] if kind == "party" else None)
+            session.add(ResourceAttachment(resource_id=resource.id, entity_type=kind, target=f"{kind}:{entity.id}",
+                                           organization_id=org_id, project_id=project.id if project else None,
+                                           party_id=entity.id if kind == "party" else None))
+        keys[f"res:{res}"] = resource.id
+    session.flush()
     api_keys = {}
     for u, user in users.items():
         token, api_keys[u] = new_token(session, user, name=f"xqtok{u}")
@@ -219,7 +275,12 @@ def world(engine, wsgi_app):
             keys, api_keys = build(session)
         finally:
             session.close()
+        storage = wsgi_app.registry["hyperapi.storage"]
+        for res in RESOURCES:
+            storage.write(f"{res}/1-0123456789abcdef", io.BytesIO(FILE_BYTES))
         yield World(connection, keys, api_keys)
+        for res in RESOURCES:
+            storage.delete(f"{res}/1-0123456789abcdef")
     finally:
         outer.rollback()
         connection.close()
@@ -349,6 +410,7 @@ def effective_caller(t: Template) -> str:
 ORG_IDS = tuple(f"org:{o}" for o in ORGS)
 PRJ_IDS = tuple(f"prj:{p}" for p in PROJECTS)
 PTY_IDS = tuple(f"pty:{p}" for p in PROJECTS)
+RES_IDS = tuple(f"res:{r}" for r in RESOURCES)
 USR_IDS = tuple(f"usr:{u}" for u in USERS)
 TOK_IDS = tuple(f"tok:{u}" for u in USERS)
 OM_IDS = tuple(e for e in ENTS if e.startswith("om:"))
@@ -381,7 +443,7 @@ def member_ref(parent: str, user: str) -> Ref:
 def _collections() -> list[tuple]:
     """Every meaningful path of the world (below /api/v1/), as tuples of parts."""
     paths: list[tuple] = [(), ("account",), ("account", "login"), ("account", "tokens"), ("users",),
-                          ("organizations",), ("projects",), ("openapi.json",)]
+                          ("organizations",), ("projects",), ("resources",), ("openapi.json",)]
     paths += [("account", "tokens", Ref(t)) for t in TOK_IDS]
     paths += [("users", Ref(u)) for u in USR_IDS]
     for org in ORG_IDS:
@@ -396,6 +458,16 @@ def _collections() -> list[tuple]:
         paths += [p + ("parties", Ref(pty, misplaced=ENTS[pty].parent != prj)) for pty in PTY_IDS]
         party = p + ("parties", Ref(f"pty:{prj[4:]}"))
         paths += [party + ("resources",), party + ("history",), p + ("history", MISSING_ID, "restore")]
+    # Each resource under every entity's resources/ (placed only where it is attached), flat, its bytes.
+    owners = {"org": lambda e: ("organizations", Ref(e)),
+              "prj": lambda e: ("organizations", Ref(ENTS[e].parent), "projects", Ref(e)),
+              "pty": lambda e: ("organizations", Ref(ENTS[ENTS[e].parent].parent), "projects", Ref(ENTS[e].parent),
+                                "parties", Ref(e))}
+    for res, (_, _, attached, _) in RESOURCES.items():
+        for owner in ("org:acme", "org:vault", "prj:open", "prj:secret", "pty:open", "pty:secret"):
+            item = owners[owner[:3]](owner) + ("resources", Ref(f"res:{res}", misplaced=owner not in attached))
+            paths += [item, item + ("content",), item + ("history",)]
+        paths += [("resources", Ref(f"res:{res}")), ("resources", Ref(f"res:{res}"), "content")]
     return paths
 
 
@@ -415,7 +487,16 @@ SET_TARGETS = (
     *((("organizations", Ref(o), "projects"), o, PRJ_IDS) for o in ORG_IDS),
     *((("organizations", Ref(ENTS[p].parent), "projects", Ref(p), "parties"), p, PTY_IDS) for p in PRJ_IDS),
     *((("organizations", Ref(ENTS[p].parent), "projects", Ref(p), "members"), p, PM_IDS) for p in PRJ_IDS),
+    (("resources",), None, RES_IDS),
+    *((("organizations", Ref(ENTS[p].parent), "projects", Ref(p), "resources"), p, RES_IDS) for p in PRJ_IDS),
 )
+
+
+def belongs(ent_id: str, owner: str) -> bool:
+    """Whether the entity is in its owner's collection (a resource: wherever it is attached)."""
+    if ENTS[ent_id].kind == "res":
+        return owner in RESOURCES[ent_id[4:]][2]
+    return ENTS[ent_id].parent == owner
 
 
 @st.composite
@@ -424,7 +505,7 @@ def set_paths(draw):
     if ids in (OM_IDS, PM_IDS):
         refs = st.sampled_from(USERS).map(lambda user: member_ref(owner, user))
     else:
-        refs = st.sampled_from(ids).map(lambda e: Ref(e, misplaced=owner is not None and ENTS[e].parent != owner))
+        refs = st.sampled_from(ids).map(lambda e: Ref(e, misplaced=owner is not None and not belongs(e, owner)))
     parts = draw(st.lists(st.one_of(
         refs,
         segment_text, st.sampled_from((Raw(""), Raw("%00"), MISSING_ID, "x" * 100))), min_size=0, max_size=6))
@@ -646,7 +727,7 @@ def bodies(draw) -> tuple[bytes | None, str | None]:
     elif kind == 7:
         fields = draw(form_fields)
         if draw(st.booleans()):
-            fields.append(("file", draw(st.binary(max_size=64))))
+            fields.append(("file", draw(st.one_of(st.binary(max_size=64), st.just(FILE_BYTES)))))
         body, ctype = _multipart(fields), "multipart/form-data; boundary=fzb0undary"
     elif kind == 8:
         body, ctype = draw(st.binary(max_size=200)), None
@@ -678,7 +759,7 @@ def requests(draw, methods, callers=CALLERS, path_strategy=None, auths=("header"
     auth = "none" if caller == "anon" else draw(st.sampled_from(auths))
     if caller == "anon" and draw(st.integers(0, 7)) == 0:
         auth = "garbage"
-    path = draw(path_strategy or paths())
+    path = draw(path_strategy if path_strategy is not None else paths())
     query = draw(queries()) if method in ("GET", "HEAD") or draw(st.integers(0, 5)) == 0 else ()
     if auth == "query" and isinstance(query, Raw):
         query = ()
@@ -700,8 +781,9 @@ def requests(draw, methods, callers=CALLERS, path_strategy=None, auths=("header"
 
 FINGERPRINT = [
     sa.text(f"SELECT COUNT(*), COALESCE(SUM(version), 0) FROM {table}")
-    for table in ("users", "organizations", "projects", "parties", "organization_members", "project_members")
-] + [sa.text("SELECT COUNT(*) FROM tokens")]
+    for table in ("users", "organizations", "projects", "parties", "organization_members", "project_members",
+                  "resources")
+] + [sa.text(f"SELECT COUNT(*) FROM {table}") for table in ("tokens", "resource_attachments", "resource_files")]
 
 
 def fingerprint(world: World) -> tuple:
@@ -884,7 +966,7 @@ def test_writes(app, world, t):
 # Lists: the query language is where a hidden row would slip out (filters across relations, search,
 # ordering, inlining), so lists get their own share of examples, with filters that name hidden entities.
 COLLECTION_PATHS = tuple(path for path in PLACED if path and isinstance(path[-1], str)
-                         and path[-1] not in ("login", "resources", "openapi.json", "account"))
+                         and path[-1] not in ("login", "openapi.json", "account", "content"))
 LIST_KEYS = ("search", "name", "name__icontains", "name__startswith", "name__in", "slug", "slug__in", "id",
              "id__in", "username", "username__in", "full_name__icontains", "organization", "organization__slug",
              "organization__name__icontains", "project", "project__slug", "project__name", "user", "user__username",
@@ -914,9 +996,11 @@ COLLECTION_KEYS = {
     "parties": ("search", "name", "name__icontains", "name__startswith", "name__in", "type", "archived"),
     "members": MEMBER_KEYS + ("organization", "organization__slug", "project", "project__slug"),
     "tokens": ("name", "name__icontains", "expires__isnull"),
+    "resources": ("search", "name", "name__icontains", "mime_type", "entity_type", "archived", "original_file",
+                  "attachments__party", "attachments__project", "attachments__organization", "size__gt", "ordering"),
     "history": ("entity_type", "entity_id", "entity_id__in", "action", "created__gte", "ordering"),
 }
-TOP_COLLECTIONS = (("users",), ("organizations",), ("projects",), ("account", "tokens"))
+TOP_COLLECTIONS = (("users",), ("organizations",), ("projects",), ("account", "tokens"), ("resources",))
 
 
 def targeted_values(key: str):
@@ -930,8 +1014,10 @@ def targeted_values(key: str):
         pool = PRJ_IDS
     elif any(p in ("user", "username", "full_name") for p in parts):
         pool = USR_IDS
+    elif "party" in parts:
+        pool = PTY_IDS
     elif parts[0] == "id":
-        pool = PTY_IDS + TOK_IDS
+        pool = PTY_IDS + TOK_IDS + RES_IDS
     elif parts[0] == "slug":
         pool = ORG_IDS + PRJ_IDS
     else:
