@@ -21,6 +21,7 @@ from .db import make_engine, make_session_factory, session_for_transaction
 from .migrations import upgrade
 from .models import User
 from .services import users as user_service
+from .storage import FileTransaction, storage_from_settings
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -76,7 +77,8 @@ def run(argv: list[str], out=sys.stdout) -> int:
 
             tm = transaction.TransactionManager(explicit=True)
             with tm:
-                load_demo(session_for_transaction(make_session_factory(engine), tm), out=out)
+                files = FileTransaction(storage_from_settings(settings), tm)
+                load_demo(session_for_transaction(make_session_factory(engine), tm), out=out, files=files)
         return 0
 
     from .schemas import user_create_schema

@@ -2,12 +2,27 @@
 
 from __future__ import annotations
 
+import hashlib
+import io
 import sys
 
 from sqlalchemy import select
 
-from .models import Organization, OrganizationMember, Party, Project, ProjectMember, User
+from .models import (
+    Organization,
+    OrganizationMember,
+    Party,
+    Project,
+    ProjectMember,
+    Resource,
+    ResourceAttachment,
+    ResourceFile,
+    User,
+    random_id,
+    target_of,
+)
 from .security import hash_password
+from .storage import new_key
 
 DEMO_PASSWORD = "demo-password"
 
@@ -32,7 +47,36 @@ def _card(name, email=None, tel=None):
     return {"type": ["h-card"], "properties": properties}
 
 
-def load_demo(db, out=sys.stdout) -> None:
+DEMO_FILES = [
+    # (where: "project" or "party", name, file name, MIME type, bytes)
+    ("project", "Survey form", "survey-form.csv", "text/csv",
+     b"question,answer\nHow long have you lived here?,\nWho else uses this land?,\n"),
+    ("party", "Signed consent", "consent.pdf", "application/pdf",
+     b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"),
+]
+
+
+def _attach_demo_files(db, files, project: Project, party: Party, contributor: User) -> None:
+    for where, name, filename, mime_type, data in DEMO_FILES:
+        entity, entity_type = (project, "project") if where == "project" else (party, "party")
+        resource = Resource(id=random_id(), organization_id=project.organization_id, name=name,
+                            entity_type=entity_type, contributor_id=contributor.id, revision=1,
+                            original_file=filename, mime_type=mime_type, size=len(data),
+                            sha256=hashlib.sha256(data).hexdigest())
+        resource.file = new_key(resource.id, 1)
+        files.write(resource.file, io.BytesIO(data))
+        db.add(resource)
+        db.flush()
+        db.add(ResourceFile(resource_id=resource.id, revision=1, file=resource.file, original_file=filename,
+                            mime_type=mime_type, size=len(data), sha256=resource.sha256,
+                            contributor_id=contributor.id))
+        db.add(ResourceAttachment(resource_id=resource.id, entity_type=entity_type,
+                                  target=target_of(entity_type, entity.id), organization_id=project.organization_id,
+                                  project_id=project.id, party_id=party.id if entity_type == "party" else None))
+
+
+def load_demo(db, out=sys.stdout, files=None) -> None:
+    """`files`: a `storage.FileTransaction` for the demo's files (none are made without one)."""
     if db.scalar(select(Organization.id).limit(1)) is not None:
         print("The database already has organizations; demo data not loaded.", file=out)
         return
@@ -79,9 +123,14 @@ def load_demo(db, out=sys.stdout) -> None:
         (mombasa, "Amina Juma", "IN", "KE", _card("Amina Juma"), {"notes": "Interviewed in 2024"}),
         (hidden, "Protected Person", "IN", "ET", _card("Protected Person"), {}),
     ]
+    rows = []
     for project, name, kind, country, card, attributes in parties:
-        db.add(Party(project_id=project.id, name=name, type=kind, country=country, contacts=[card],
-                     attributes=attributes))
+        rows.append(Party(project_id=project.id, name=name, type=kind, country=country, contacts=[card],
+                          attributes=attributes))
+    db.add_all(rows)
     db.flush()
+    if files is not None:
+        _attach_demo_files(db, files, kampala, rows[0], users["dina"])
+        db.flush()
     print(f"Demo data loaded. Users (password {DEMO_PASSWORD!r}): "
           + ", ".join(u for u, _, _ in USERS), file=out)

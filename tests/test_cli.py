@@ -19,9 +19,10 @@ from webtest import TestApp
 
 from hyperapi import cli
 from hyperapi.db import DATABASE_URL_ENV, make_engine
-from hyperapi.demo import DEMO_PASSWORD, USERS
+from hyperapi.demo import DEMO_FILES, DEMO_PASSWORD, USERS
 from hyperapi.migrations import alembic_config
-from hyperapi.models import Organization, Party, Project, Token, User, metadata
+from hyperapi.models import Organization, Party, Project, Resource, Token, User, metadata
+from hyperapi.storage import LocalStorage
 
 API = "/api/v1"
 MIGRATIONS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "alembic")
@@ -35,6 +36,7 @@ def write_ini(directory) -> str:
             [app:main]
             use = egg:hyperapi
             sqlalchemy.url = sqlite:///%(here)s/var/cli.sqlite
+            hyperapi.storage = file://%(here)s/var/files
             hyperapi.migrations = {MIGRATIONS}
             hyperapi.auto_migrate = false
 
@@ -223,6 +225,10 @@ def test_initdb_demo_loads_the_demo_data(install):
     assert demo.scalar(sa.select(sa.func.count()).select_from(Organization)) == 2
     assert demo.scalar(sa.select(sa.func.count()).select_from(Project)) == 4
     assert demo.scalar(sa.select(sa.func.count()).select_from(Party)) == 5
+    # Its files are stored beside the database, one per resource, under keys the server made.
+    assert demo.scalar(sa.select(sa.func.count()).select_from(Resource)) == len(DEMO_FILES)
+    stored = LocalStorage(os.path.join(demo.directory, "var", "files")).keys()
+    assert sorted(stored) == sorted(demo.scalar(sa.select(sa.func.group_concat(Resource.file))).split(","))
 
 
 def test_initdb_demo_twice_does_not_load_twice(demo):
