@@ -142,10 +142,13 @@ class S3Storage:
         self.client.upload_fileobj(source, self.bucket, self._name(key))
 
     def read(self, key, start=0, stop=None):
+        name = self._name(key)
+        if stop is not None and stop <= start:
+            return  # an empty range: S3 would ignore `bytes=5-4` and send the whole object
         options = {}
         if start or stop is not None:
             options["Range"] = f"bytes={start}-{'' if stop is None else stop - 1}"
-        body = self.client.get_object(Bucket=self.bucket, Key=self._name(key), **options)["Body"]
+        body = self.client.get_object(Bucket=self.bucket, Key=name, **options)["Body"]
         try:
             yield from body.iter_chunks(CHUNK)
         finally:
