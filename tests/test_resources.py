@@ -511,3 +511,21 @@ def test_bytes_missing_from_storage_are_a_clean_500(client, world, wsgi_app, cap
     assert response.status_int == 500
     assert response.json == {"error": "Internal server error."}
     assert "are missing" in caplog.text
+
+
+def test_only_an_editor_of_a_resource_may_attach_it(client, world, factory, db):
+    """Attaching gives the resource the rules of its new place: seeing it is not enough, or a collector
+    could attach the organization's document to their project and edit it from there."""
+    org, project = world["org"], world["project"]
+    document = upload(client, world["amara"], f"{org_url(org)}resources/", name="Statutes").json
+    collector = client.as_(world["dina"])
+    assert collector.get(document["resource_uri"]).status_int == 200  # a public organization's file
+    before = counts(db)
+    refused = collector.post(f"{project_url(org, project)}resources/", {"id": document["id"]})
+    assert refused.status_int == 403
+    assert refused.json == {"error": "You may only attach a resource you may edit."}
+    assert counts(db) == before
+    assert collector.patch(f"{API}/resources/{document['id']}/", {"name": "Mine now"}).status_int == 403
+    # Its editors may: the admin attaches it to the project.
+    assert client.as_(world["amara"]).post(f"{project_url(org, project)}resources/",
+                                           {"id": document["id"]}).status_int == 201

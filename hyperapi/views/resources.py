@@ -11,7 +11,7 @@ from sqlalchemy import select
 from .. import collections as q
 from .. import responses, visibility
 from ..authz import Permission
-from ..errors import invalid
+from ..errors import forbidden, invalid
 from ..models import ENTITY_TYPES, Organization, Project, Resource, ResourceAttachment, ResourceFile
 from ..schemas import attach_schema, resource_schema
 from ..services import resources as service
@@ -157,8 +157,10 @@ def list_resources(request):
     return collection_response(request, request.context, LISTING, represent)
 
 
-def _attachable(request, resource_id: str):
-    """The resource a body's `{"id": …}` names, if the caller can see it (else it does not exist)."""
+def _attachable(request, resource_id: str, place: dict):
+    """The resource a body's `{"id": …}` names: it does not exist for a caller who cannot see it, and
+    only one who may edit it may attach it (an attachment gives the rules of its place: a collector
+    attaching an organization's document to their project would become its editor)."""
     node = request.root["api"]["v1"]["resources"]
     try:
         flat = node[resource_id]
@@ -166,6 +168,10 @@ def _attachable(request, resource_id: str):
         flat = None
     if flat is None or not request.has_permission(Permission.VIEW, flat):
         raise invalid({"id": "Resource does not exist"})
+    if flat.row.organization_id != place["organization_id"]:
+        raise invalid({"id": "A resource can only be attached within its own organization."})
+    if not request.has_permission(Permission.EDIT, flat):
+        raise forbidden("You may only attach a resource you may edit.")
     return flat
 
 
@@ -173,7 +179,7 @@ def post(request):
     container = request.context
     data = request.validated
     if "id" in data:
-        flat = _attachable(request, data["id"])
+        flat = _attachable(request, data["id"], container.place())
         service.attach(request, container.place(), flat.row)
         forget(request, flat.row.id)
         node = container.wrap(flat.row)
