@@ -42,71 +42,108 @@ def _named(name, node):
 
 
 def _description():
-    return _named("description", field(Text(max_length=10000), default=""))
+    return _named("description", field(Text(max_length=10000), default="", description="Free text."))
 
 
-def _slug():
+def _slug(scope: str):
     return _named(
         "slug",
         field(
             Text(max_length=100, allow_empty=False),
             validator=regex_validator(SLUG_PATTERN, "Use lowercase letters, digits and single hyphens."),
+            unique=True,
+            description=f"The key in its URL, unique {scope}; made from the name when not given "
+                        "(with -2, -3… on a clash).",
         ),
     )
 
 
+def _name(what: str, **kw):
+    return _named("name", field(Text(max_length=200, allow_empty=False), required=True,
+                                description=f"The {what}'s name.", **kw))
+
+
+def _urls():
+    return _named("urls", field(URLList(), default=[], description="Web addresses (http or https)."))
+
+
+def _contacts():
+    return _named("contacts", field(HCardList(), default=[], description="Contacts, as h-cards."))
+
+
+def _access(what: str):
+    return _named("access", field(Choice(ACCESS_CHOICES), default="public",
+                                  description=f"Who may see the {what}: everyone (public) or its members."))
+
+
+def _archived(what: str, help_text: str = ""):
+    return _named("archived", field(Bool(), default=False, description=help_text or
+                                    f"An archived {what} is read-only until it is un-archived."))
+
+
+def _country():
+    return _named("country", field(CountryCode(), default="",
+                                   description='ISO 3166-1 alpha-2 country code, or "" for none.'))
+
+
 def organization_schema() -> colander.SchemaNode:
     return _mapping(
-        _named("name", field(Text(max_length=200, allow_empty=False), required=True)),
-        _slug(),
+        _name("organization", unique=True),
+        _slug("among organizations"),
         _description(),
-        _named("urls", field(URLList(), default=[])),
-        _named("contacts", field(HCardList(), default=[])),
-        _named("access", field(Choice(ACCESS_CHOICES), default="public")),
-        _named("archived", field(Bool(), default=False)),
+        _urls(),
+        _contacts(),
+        _access("organization"),
+        _archived("organization"),
     )
 
 
 def project_schema() -> colander.SchemaNode:
     return _mapping(
-        _named("name", field(Text(max_length=200, allow_empty=False), required=True)),
-        _slug(),
+        _name("project"),
+        _slug("within its organization"),
         _description(),
-        _named("country", field(CountryCode(), default="")),
-        _named("urls", field(URLList(), default=[])),
-        _named("contacts", field(HCardList(), default=[])),
-        _named("access", field(Choice(ACCESS_CHOICES), default="public")),
-        _named("archived", field(Bool(), default=False)),
+        _country(),
+        _urls(),
+        _contacts(),
+        _access("project"),
+        _archived("project"),
     )
 
 
 def party_schema() -> colander.SchemaNode:
     return _mapping(
-        _named("name", field(Text(max_length=200, allow_empty=False), required=True)),
-        _named("type", field(Choice(PARTY_TYPES), default="IN")),
+        _named("name", field(Text(max_length=200, allow_empty=False), required=True,
+                             description="The party's name (a person, a group or a corporation).")),
+        _named("type", field(Choice(PARTY_TYPES), default="IN",
+                             description="IN individual, GR group, CO corporation.")),
         _description(),
-        _named("country", field(CountryCode(), default="")),
-        _named("contacts", field(HCardList(), default=[])),
-        _named("attributes", field(JSONObject(), default={})),
-        _named("archived", field(Bool(), default=False)),
+        _country(),
+        _contacts(),
+        _named("attributes", field(JSONObject(), default={}, description="Any further facts, as a JSON object.")),
+        _archived("party"),
     )
 
 
 def _email():
     return _named(
         "email",
-        field(Text(max_length=254), default=None, validator=regex_validator(_EMAIL, "Enter a valid email address.")),
+        field(Text(max_length=254), default=None, validator=regex_validator(_EMAIL, "Enter a valid email address."),
+              unique=True, description="Shown only to the user and to superusers."),
     )
 
 
 def _password(required=False):
     def strong_enough(node, value):
-        if len(value) < 10:
+        if len(value) < strong_enough.min_length:
             raise colander.Invalid(node, "Use at least 10 characters.")
+
+    strong_enough.min_length = 10
 
     return _named(
         "password",
-        field(Text(max_length=1024, allow_empty=False), required=required, validator=strong_enough),
+        field(Text(max_length=1024, allow_empty=False), required=required, validator=strong_enough,
+              description="At least 10 characters; stored as an argon2 hash, never shown."),
     )
 
 
@@ -118,6 +155,8 @@ def user_create_schema() -> colander.SchemaNode:
                 Text(max_length=150, allow_empty=False),
                 required=True,
                 validator=regex_validator(USERNAME_PATTERN, "Use lowercase letters, digits and . _ - only."),
+                unique=True,
+                description="The key in the user's URL.",
             ),
         ),
         _named("full_name", field(Text(max_length=200), default="")),
@@ -154,8 +193,8 @@ def login_schema() -> colander.SchemaNode:
 
 def token_schema() -> colander.SchemaNode:
     return _mapping(
-        _named("name", field(Text(max_length=200), default="")),
-        _named("expires", field(DateTimeUTC(), default=None)),
+        _named("name", field(Text(max_length=200), default="", description="What the token is for.")),
+        _named("expires", field(DateTimeUTC(), default=None, description="When it stops working; none: never.")),
     )
 
 
@@ -195,9 +234,10 @@ def for_mode(schema: colander.SchemaNode, mode: str, sent: set[str]) -> colander
 def resource_schema() -> colander.SchemaNode:
     """A resource's metadata; its file travels beside it as a file part of a multipart form."""
     return _mapping(
-        _named("name", field(Text(max_length=200, allow_empty=False))),
+        _named("name", field(Text(max_length=200, allow_empty=False),
+                             description="The resource's name; the file's name when not given.")),
         _description(),
-        _named("archived", field(Bool(), default=False)),
+        _archived("resource", "An archived resource is seen only by those who may edit it."),
     )
 
 

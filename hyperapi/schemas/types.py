@@ -2,6 +2,10 @@
 
 Colander's own `Boolean` turns "bogus" into True and `String` answers "1 is not a string: {...}";
 an API's errors are read by people, so these types are strict and their messages short.
+
+Each type also says what it is (`kind`, in the words of a collection's `schema/`) and gives its JSON
+Schema (`json_schema`), for what a client may send and for what the API sends back: the OpenAPI
+document and `schema/` are generated from these, so they cannot drift from what is validated.
 """
 
 from __future__ import annotations
@@ -18,9 +22,31 @@ REQUIRED = "This field is required."
 
 
 class Text(colander.SchemaType):
+    kind = "string"
+
     def __init__(self, max_length: int | None = None, allow_empty: bool = True):
         self.max_length = max_length
         self.allow_empty = allow_empty
+
+    def json_schema(self, node, output: bool = False) -> dict:
+        schema = {"type": "string"}
+        if self.max_length is not None:
+            schema["maxLength"] = self.max_length
+        min_length = max(getattr(node.validator, "min_length", 0), 0 if self.allow_empty else 1)
+        if min_length:
+            schema["minLength"] = min_length
+        if output:
+            return schema
+        patterns = [r"^[^\u0000]*$"]  # no NUL
+        if not self.allow_empty:
+            patterns.append(r"\S")  # not blank
+        if getattr(node.validator, "pattern", None) is not None:
+            patterns.append(f"^(?:{node.validator.pattern})$")
+        if len(patterns) == 1:
+            schema["pattern"] = patterns[0]
+        else:
+            schema["allOf"] = [{"pattern": pattern} for pattern in patterns]
+        return schema
 
     def serialize(self, node, appstruct):
         return colander.null if appstruct is colander.null else appstruct
@@ -40,8 +66,12 @@ class Text(colander.SchemaType):
 
 
 class Bool(colander.SchemaType):
+    kind = "boolean"
     TRUE = {"true", "1", "on"}
     FALSE = {"false", "0", "off"}
+
+    def json_schema(self, node, output: bool = False) -> dict:
+        return {"type": "boolean"}
 
     def serialize(self, node, appstruct):
         return appstruct
@@ -61,8 +91,17 @@ class Bool(colander.SchemaType):
 
 
 class Choice(colander.SchemaType):
+    kind = "string"
+
     def __init__(self, choices):
         self.choices = tuple(choices)
+
+    @property
+    def allow_empty(self) -> bool:
+        return "" in self.choices
+
+    def json_schema(self, node, output: bool = False) -> dict:
+        return {"type": "string", "enum": list(self.choices)}
 
     def serialize(self, node, appstruct):
         return appstruct
@@ -78,6 +117,19 @@ class Choice(colander.SchemaType):
 
 class CountryCode(colander.SchemaType):
     """ISO 3166-1 alpha-2, checked against pycountry; "" means not given."""
+
+    kind = "string"
+    allow_empty = True
+
+    @property
+    def choices(self) -> tuple[str, ...]:
+        return tuple(sorted(country.alpha_2 for country in pycountry.countries))
+
+    def json_schema(self, node, output: bool = False) -> dict:
+        if output:
+            return {"type": "string", "enum": ["", *self.choices]}
+        # Any case is accepted ("ug" is UG), and surrounding spaces.
+        return {"type": "string", "pattern": r"^\s*([A-Za-z]{2})?\s*$"}
 
     def serialize(self, node, appstruct):
         return appstruct
@@ -98,8 +150,8 @@ class CountryCode(colander.SchemaType):
 class JSONValue(colander.SchemaType):
     """A list or an object. Form bodies carry it as JSON text, which is parsed here."""
 
-    def __init__(self, kind: type):
-        self.kind = kind
+    def __init__(self, python_type: type):
+        self.python_type = python_type
 
     def serialize(self, node, appstruct):
         return appstruct
@@ -112,8 +164,8 @@ class JSONValue(colander.SchemaType):
                 cstruct = json.loads(cstruct)
             except ValueError:
                 raise colander.Invalid(node, "Invalid JSON.") from None
-        noun = "a list" if self.kind is list else "an object"
-        if not isinstance(cstruct, self.kind):
+        noun = "a list" if self.python_type is list else "an object"
+        if not isinstance(cstruct, self.python_type):
             raise colander.Invalid(node, f"Must be {noun}.")
         return cstruct
 
@@ -123,6 +175,11 @@ class JSONValue(colander.SchemaType):
 
 class JSONObject(JSONValue):
     """A free-form JSON object (party attributes), bounded in size."""
+
+    kind = "dict"
+
+    def json_schema(self, node, output: bool = False) -> dict:
+        return {"type": "object", "description": f"Any JSON object of at most {self.max_bytes} bytes."}
 
     def __init__(self, max_bytes: int = 65536):
         super().__init__(dict)
@@ -136,16 +193,27 @@ class JSONObject(JSONValue):
 
 
 def _is_http_url(value: str) -> bool:
-    if not isinstance(value, str) or len(value) > 2000 or any(c.isspace() for c in value):
+    """An absolute http(s) URL (or IRI: non-ASCII letters are fine), with no space or control character."""
+    if not isinstance(value, str) or len(value) > 2000 or any(c.isspace() or not c.isprintable() for c in value):
         return False
-    parts = urlsplit(value)
+    try:
+        parts = urlsplit(value)
+    except ValueError:  # "https://[" is no URL (an IPv6 host left open)
+        return False
     return parts.scheme in ("http", "https") and bool(parts.netloc)
 
 
 class URLList(JSONValue):
+    kind = "list"
+
     def __init__(self, max_items: int = 20):
         super().__init__(list)
         self.max_items = max_items
+
+    def json_schema(self, node, output: bool = False) -> dict:
+        url = {"type": "string", "format": "iri", "maxLength": 2000,
+               "pattern": r"^https?://[^\s\u0000-\u001f\u007f-\u009f/?#][^\s\u0000-\u001f\u007f-\u009f]*$"}
+        return {"type": "array", "items": url, "maxItems": self.max_items}
 
     def deserialize(self, node, cstruct):
         value = self.parse(node, cstruct)
@@ -176,9 +244,33 @@ class HCardList(JSONValue):
     `"hcard"`, as Cadasta's documents spell it, is read as `"h-card"`.
     """
 
+    kind = "list"
+
     def __init__(self, max_items: int = 50):
         super().__init__(list)
         self.max_items = max_items
+
+    def json_schema(self, node, output: bool = False) -> dict:
+        values = {"type": "array", "minItems": 1,
+                  "items": {"type": "string", "minLength": 1, "maxLength": 500, "pattern": r"\S"}}
+        card = {
+            "type": "object",
+            "required": ["type", "properties"],
+            "additionalProperties": False,
+            "properties": {
+                "type": {"type": "array", "minItems": 1,
+                         "items": {"enum": ["h-card"] if output else ["h-card", "hcard"]}},
+                "properties": {
+                    "type": "object",
+                    "minProperties": 1,
+                    "additionalProperties": False,
+                    "properties": {name: values for name in sorted(HCARD_PROPERTIES)},
+                },
+            },
+            "description": 'An h-card: {"type": ["h-card"], "properties": {"name": [...], "email": '
+                           '["mailto:..."], "tel": [...]}}.',
+        }
+        return {"type": "array", "items": card, "maxItems": self.max_items}
 
     def deserialize(self, node, cstruct):
         value = self.parse(node, cstruct)
@@ -223,6 +315,12 @@ class HCardList(JSONValue):
 class DateTimeUTC(colander.SchemaType):
     """ISO 8601 with an offset (or Z); stored as UTC."""
 
+    kind = "datetime"
+
+    def json_schema(self, node, output: bool = False) -> dict:
+        moment = {"type": "string", "format": "date-time"}
+        return moment if output else {"anyOf": [moment, {"const": ""}]}  # "" is not given
+
     def serialize(self, node, appstruct):
         return appstruct
 
@@ -250,6 +348,7 @@ def regex_validator(pattern: str, message: str):
         if not compiled.fullmatch(value):
             raise colander.Invalid(node, message)
 
+    validate.pattern = pattern  # for the JSON Schema of the field
     return validate
 
 
@@ -263,3 +362,15 @@ def field(typ, *, required: bool = False, default=colander.drop, validator=None,
         validator=validator,
         **kw,
     )
+
+
+def form_schema(node: colander.SchemaNode) -> dict:
+    """The JSON Schema of a field in a form body, where every value is text: lists and objects as JSON
+    text, true and false as words."""
+    typ = node.typ
+    if isinstance(typ, JSONValue):
+        return {"type": "string", "contentMediaType": "application/json",
+                "description": "JSON text: " + json.dumps(typ.json_schema(node))[:200]}
+    if isinstance(typ, Bool):
+        return {"type": "string", "enum": sorted(Bool.TRUE | Bool.FALSE)}
+    return typ.json_schema(node, output=False)
