@@ -1,6 +1,6 @@
 """The resource tree (see `base` for its rules, `tree` for its nodes)."""
 
-from .base import Container, Item, Node, Selection, SetNode, describe_path
+from .base import CollectionSchema, Container, Item, Node, Selection, SetNode, describe_path, url_templates
 from .prefetch import prefetch
 from .tree import (
     Account,
@@ -8,6 +8,7 @@ from .tree import (
     ApiRoot,
     ApiVersions,
     Login,
+    OpenAPIDocument,
     OrganizationContainer,
     OrganizationMemberNode,
     OrganizationMembers,
@@ -33,9 +34,9 @@ def root_factory(request):
 
 
 __all__ = [
-    "Account", "AllProjects", "ApiRoot", "ApiVersions", "Container", "Item", "Login", "Node",
-    "OrganizationContainer", "OrganizationMemberNode", "OrganizationMembers", "OrganizationNode",
+    "Account", "AllProjects", "CollectionSchema", "ApiRoot", "ApiVersions", "Container", "Item", "Login", "Node",
+    "OrganizationContainer", "OrganizationMemberNode", "OpenAPIDocument", "OrganizationMembers", "OrganizationNode",
     "PartyContainer", "PartyNode", "ProjectContainer", "ProjectMemberNode", "ProjectMembers",
     "ProjectNode", "Selection", "SetNode", "SiteRoot", "TokenContainer", "TokenNode", "UserContainer", "UserNode",
-    "describe_path", "root_factory",
+    "describe_path", "root_factory", "url_templates",
 ]

@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import ClassVar
 
 from .. import authz
@@ -21,6 +22,8 @@ from .. import authz
 class Node:
     kind: ClassVar[str]
     label: ClassVar[str] = "Resource"
+    # Whether the node's URL ends in a slash (every node's does, but a file's `content`).
+    trailing_slash: ClassVar[bool] = True
     # How a 403 names what was refused: "You are not allowed to create new {plural}."
     plural: ClassVar[str] = "resources"
     children: ClassVar[dict[str, type[Node]]] = {}
@@ -57,6 +60,9 @@ class Node:
 class Item(Node):
     """A node wrapping one row."""
 
+    # How the OpenAPI document names this item's key in its URL template (`{party}`).
+    param: ClassVar[str] = ""
+
     def __init__(self, request, name, parent, row):
         super().__init__(request, name, parent)
         self.row = row
@@ -73,6 +79,8 @@ class Container(Node):
     item_class: ClassVar[type[Item]]
     # Words that can never be keys of items, kept for the collection's own sub-resources.
     reserved: ClassVar[frozenset[str]] = frozenset({"schema", "set"})
+    # Whether `<collection>/{key}/` finds an item (a flat list may only point to items elsewhere).
+    addressable_items: ClassVar[bool] = True
 
     def __getitem__(self, key: str) -> Node:
         if key in self.children:
@@ -156,7 +164,56 @@ class SetNode(Node):
         return Selection
 
 
-Container.children = {"set": SetNode}
+class CollectionSchema(Node):
+    """`<collection>/schema/`: what the collection's items are and how it may be queried (SPEC §6)."""
+
+    kind = "api"
+
+    @property
+    def container(self) -> Container:
+        return self.__parent__
+
+
+Container.children = {"set": SetNode, "schema": CollectionSchema}
+
+
+def param_name(item_class: type[Item]) -> str:
+    return item_class.param or item_class.label.lower().replace(" ", "_")
+
+
+@dataclass(frozen=True)
+class UrlTemplate:
+    """One URL shape of the tree: `/api/v1/organizations/{organization}/` is an OrganizationNode."""
+
+    template: str
+    node_class: type[Node]
+    params: tuple[str, ...]
+    parent: UrlTemplate | None
+
+
+def url_templates(root_class: type[Node], prefix: str = "/") -> list[UrlTemplate]:
+    """Every URL shape of the tree, from its classes alone (no database), sorted by template."""
+    found, stack = [], [UrlTemplate(prefix, root_class, (), None)]
+    while stack:
+        here = stack.pop()
+        found.append(here)
+        below = dict(here.node_class.children)
+        if issubclass(here.node_class, Container) and here.node_class.addressable_items:
+            below[None] = here.node_class.item_class
+        elif here.node_class is SetNode:
+            below[None] = Selection
+        for name, child in below.items():
+            params = here.params
+            if name is None:
+                key = param_name(child) if issubclass(child, Item) else "ids"
+                while key in params:  # keep every parameter name unique within one template
+                    key = f"{child.kind}_{key}"
+                segment, params = "{" + key + "}", (*params, key)
+            else:
+                segment = name
+            template = here.template + segment + ("/" if child.trailing_slash else "")
+            stack.append(UrlTemplate(template, child, params, here))
+    return sorted(found, key=lambda entry: entry.template)
 
 
 def describe_path(root_class: type[Node], segments: list[str]) -> str:

@@ -24,6 +24,7 @@ class HistoryEntryNode(Item):
     """Wraps an (entry, username of who made it) pair."""
 
     label = "History entry"
+    param = "entry"
 
     @property
     def record(self):

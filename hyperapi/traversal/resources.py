@@ -30,6 +30,7 @@ class ResourceContent(Node):
 
     kind = "api"
     label = "Resource"
+    trailing_slash = False
 
 
 class ResourceNode(Item):

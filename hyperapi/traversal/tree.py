@@ -10,7 +10,7 @@ from sqlalchemy.sql.elements import False_, True_
 from .. import visibility
 from ..authz import Permission, sql_allows
 from ..models import Organization, OrganizationMember, Party, Project, ProjectMember, Token, User
-from .base import Container, Item, Node
+from .base import CollectionSchema, Container, Item, Node
 from .history import OrganizationHistory, PartyHistory, ProjectHistory
 from .prefetch import cached
 from .resources import AllResources, OrganizationResources, PartyResources, ProjectResources
@@ -59,6 +59,7 @@ class Account(Node):
 class UserNode(Item):
     kind = "user"
     label = "User"
+    param = "username"
 
     def facts(self):
         return {"user_id": self.row.id}
@@ -88,6 +89,7 @@ class Member(Item):
     """Wraps a (membership, user) pair."""
 
     label = "Member"
+    param = "username"
 
     @property
     def membership(self):
@@ -291,7 +293,8 @@ class AllProjects(Container):
     kind = "all_projects"
     plural = "projects"
     item_class = ProjectNode
-    children = {}  # no set/: a project is known by its slug only within its organization
+    children = {"schema": CollectionSchema}  # no set/: a project is known by its slug only within its organization
+    addressable_items = False  # its items' URLs are nested under their organizations
 
     def load(self, key):
         return None  # the canonical URL of a project is nested under its organization
@@ -357,10 +360,18 @@ class OrganizationContainer(Container):
 # --- the top ---------------------------------------------------------------------------------------
 
 
+class OpenAPIDocument(Node):
+    """`/api/v1/openapi.json`: the OpenAPI document of the whole API."""
+
+    kind = "api"
+    trailing_slash = False
+
+
 class ApiRoot(Node):
     kind = "api"
     label = "API"
     children = {
+        "openapi.json": OpenAPIDocument,
         "account": Account,
         "users": UserContainer,
         "organizations": OrganizationContainer,
