@@ -28,6 +28,9 @@ tests_require = [
     "hypothesis>=6.100",
     "ruff",
     "moto[server]>=5.0",  # a local S3 for the storage backend's tests
+    "openapi-spec-validator>=0.7",  # checks /api/v1/openapi.json against the OpenAPI 3.1 schema
+    "schemathesis>=4.3,<5",  # drives the app from its own OpenAPI document (tests/test_schemathesis.py)
+    "jsonschema>=4.20",  # checks answers against the document's schemas (tests/test_discovery.py)
 ] + postgresql_requires
 
 setup(

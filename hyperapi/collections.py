@@ -100,7 +100,23 @@ class Relation:
 
 
 @dataclass(frozen=True)
+class Out:
+    """A field of the representation that no request body writes, as `schema/` and the OpenAPI
+    document describe it. `kind` is one of string integer boolean datetime uri list dict related;
+    a `related` field names the item (a listing's `name`) whose URI it holds, or whose representation
+    it inlines at `depth` > 0. `json` gives the exact JSON Schema when `kind` alone says too little."""
+
+    kind: str
+    help: str = ""
+    nullable: bool = False
+    related: str | None = None
+    json: dict | None = None
+    optional: bool = False  # not in every representation (shown to some callers only)
+
+
+@dataclass(frozen=True)
 class Listing:
+    name: str = ""  # of the items, singular: "party"
     fields: dict[str, Field] = field(default_factory=dict)
     search: tuple = ()
     ordering: dict[str, ColumnElement] = field(default_factory=dict)
@@ -108,6 +124,24 @@ class Listing:
     tiebreaker: ColumnElement | None = None
     relations: dict[str, Relation] = field(default_factory=dict)
     output: tuple[str, ...] = ()  # the representation's fields, for `fields=`
+    # Output fields that no body writes and `COMMON_OUTPUT` does not describe.
+    described: dict[str, Out] = field(default_factory=dict)
+
+
+LINKS = Out("dict", "Links to follow: self, up, and one per sub-collection (only those the caller may follow).",
+             json={"type": "object", "additionalProperties": {
+                 "anyOf": [{"$ref": "#/components/schemas/Link"},
+                           {"type": "array", "items": {"$ref": "#/components/schemas/Link"}}]}})
+
+# What every representation's fields of these names are, unless its listing says otherwise.
+COMMON_OUTPUT = {
+    "id": Out("string", "The key of the object in its URL."),
+    "resource_uri": Out("uri", "The object's canonical URL (its path)."),
+    "created": Out("datetime", "When it was created (UTC)."),
+    "last_updated": Out("datetime", "When it last changed (UTC)."),
+    "version": Out("integer", "Grows by one with every change; the ETag."),
+    "_links": LINKS,
+}
 
 
 @dataclass

@@ -17,10 +17,10 @@ def _node_types():
                 resource_nodes.Resources)
     found = [*vars(tree).values(), *vars(history_nodes).values(), *vars(resource_nodes).values()]
     nodes = [obj for obj in found if isinstance(obj, type) and issubclass(obj, base.Node) and obj not in abstract]
-    return list(dict.fromkeys([*nodes, base.SetNode, base.Selection]))
+    return list(dict.fromkeys([*nodes, base.SetNode, base.Selection, base.CollectionSchema]))
 
 
 def includeme(config):
     config.add_cornice_service(make_service())
-    register_fallbacks(config, _node_types())
+    register_fallbacks(config, _node_types(), root.options_view)
     config.include(".errors")

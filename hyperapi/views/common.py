@@ -30,8 +30,20 @@ SERVICE_NAME = "hyperapi"
 # per configured app (views are told apart by the type of their context).
 DECLARATIONS: list[tuple] = []
 
-# Methods answered per context type, for `Allow` and 405s (Cornice only knows them per service).
-METHODS: dict[type, list[str]] = defaultdict(list)
+
+@dataclass(frozen=True)
+class Declared:
+    """What a method of a context type needs, and takes: for `Allow`, 405s, `schema/` and OpenAPI."""
+
+    permission: Permission
+    body: Body | None
+
+
+# Per context type, its methods in the order declared (Cornice only knows them per service).
+VIEWS: dict[type, dict[str, Declared]] = defaultdict(dict)
+
+# Per collection type, the declaration of its query language and items (`hyperapi.collections`).
+LISTINGS: dict[type, listing_language.Listing] = {}
 
 # Fields every representation carries and no body may change.
 READONLY = frozenset({"id", "resource_uri", "_links", "created", "last_updated", "version"})
@@ -293,7 +305,9 @@ def validate_write_query(request, **kwargs):
         request.errors.add("querystring", key, "Unknown query parameter.")
 
 
-def add_view(context: type, method: str, view, permission: Permission, body: Body | None = None):
+def add_view(context: type, method: str, view, permission: Permission, body: Body | None = None,
+             listing: listing_language.Listing | None = None):
+    """Declare `view` for `method` on nodes of type `context`; a collection's GET names its `listing`."""
     kwargs = {"context": context, "permission": str(permission), "error_handler": error_handler}
     validators = [] if method in ("GET", "HEAD") else [validate_write_query]
     if body is not None:
@@ -302,9 +316,9 @@ def add_view(context: type, method: str, view, permission: Permission, body: Bod
     if validators:
         kwargs["validators"] = tuple(validators)
     DECLARATIONS.append((method, view, kwargs))
-    METHODS[context].append(method)
-    if method == "GET":
-        METHODS[context].append("HEAD")
+    VIEWS[context][method] = Declared(permission, body)
+    if listing is not None:
+        LISTINGS[context] = listing
 
 
 def make_service() -> Service:
@@ -315,7 +329,20 @@ def make_service() -> Service:
 
 
 def allowed_methods(context_type: type) -> list[str]:
-    return list(dict.fromkeys(METHODS.get(context_type, []) + ["OPTIONS"]))
+    """Every method nodes of this type answer (GET brings HEAD)."""
+    methods = []
+    for method in VIEWS.get(context_type, {}):
+        methods += [method, "HEAD"] if method == "GET" else [method]
+    return [*methods, "OPTIONS"]
+
+
+def methods_for(request, context) -> list[str]:
+    """The methods this caller may use on this node (its own `Allow`)."""
+    methods = []
+    for method, declared in VIEWS.get(type(context), {}).items():
+        if request.has_permission(str(declared.permission), context):
+            methods += [method, "HEAD"] if method == "GET" else [method]
+    return [*methods, "OPTIONS"]
 
 
 def method_not_allowed(request):
@@ -323,14 +350,9 @@ def method_not_allowed(request):
     raise APIError(405, f"Method {request.method} is not allowed here.", headers={"Allow": allow})
 
 
-def options_view(request):
-    response = Response(status=200)
-    response.headers["Allow"] = ", ".join(allowed_methods(type(request.context)))
-    return response
-
-
-def register_fallbacks(config, node_types) -> None:
-    """A wrong method on a node is a 405 if the caller may view the node, else the usual 404."""
+def register_fallbacks(config, node_types, options_view) -> None:
+    """OPTIONS on every node, and a wrong method is a 405 — if the caller may view the node, else the
+    usual 404."""
     for node_type in node_types:
         config.add_view(options_view, route_name=SERVICE_NAME, context=node_type, request_method="OPTIONS",
                         permission=str(Permission.VIEW))
@@ -377,6 +399,21 @@ def object_response(request, node, represent, listing, record=None) -> Response:
     return render(request, body, fmt=fmt, etag=etag)
 
 
+def openapi_path(request) -> str:
+    return api_path(request) + "openapi.json"
+
+
+def link_header(request, links: dict[str, str]) -> str:
+    """RFC 8288: `<url>; rel="next", …` (the link to itself goes without saying)."""
+    return ", ".join(f'<{request.host_url}{href}>; rel="{rel}"' for rel, href in links.items() if rel != "self")
+
+
+def collection_links(request, container, page_links: dict[str, str]) -> dict[str, str]:
+    """A collection's links: its pages, the object it belongs to, its schema and the API's document."""
+    return {**page_links, "up": path(request, container.__parent__),
+            "describedby": path(request, container) + "schema/", "service-desc": openapi_path(request)}
+
+
 def collection_response(request, container, listing, represent) -> Response:
     fmt = formats.requested_format(request)
     try:
@@ -384,10 +421,9 @@ def collection_response(request, container, listing, represent) -> Response:
     except listing_language.QueryError as exc:
         raise invalid(exc.errors) from None
     objects = [select_fields(represent(request, node, page.shape.depth), page.shape.fields) for node in page.nodes]
-    body = {"meta": page.meta, "objects": objects}
-    header = ", ".join(f'<{request.host_url}{href}>; rel="{rel}"' for rel, href in page.links.items()
-                       if rel != "self")
-    return render(request, body, fmt=fmt, collection=True, links=page.links, headers={"Link": header})
+    links = collection_links(request, container, page.links)
+    body = {"meta": page.meta, "objects": objects, "_links": {rel: link(href) for rel, href in links.items()}}
+    return render(request, body, fmt=fmt, collection=True, links=links, headers={"Link": link_header(request, links)})
 
 
 # Collections that answer `set/`: container type -> (listing, represent).
@@ -410,7 +446,10 @@ def set_response(request) -> Response:
     except listing_language.QueryError as exc:
         raise invalid(exc.errors) from None
     objects = [select_fields(represent(request, node, shape.depth), shape.fields) for node in found]
-    return render(request, {"objects": objects, "not_found": missing}, fmt=fmt, collection=True, links={})
+    links = {"self": path(request, selection), "up": path(request, container),
+             "describedby": path(request, container) + "schema/"}
+    body = {"objects": objects, "not_found": missing, "_links": {rel: link(href) for rel, href in links.items()}}
+    return render(request, body, fmt=fmt, collection=True, links=links)
 
 
 def created_response(request, node, represent) -> Response:
@@ -472,7 +511,7 @@ class Entity:
         return self.represent(request, request.context, 0)
 
     def declare(self):
-        add_view(self.container, "GET", self.list, Permission.VIEW)
+        add_view(self.container, "GET", self.list, Permission.VIEW, listing=self.listing)
         SELECTABLE[self.container] = (self.listing, self.represent)
         add_view(self.container, "POST", self.post, Permission.CREATE,
                  Body(self.create_schema or self.schema, CREATE, self.readonly, self.parent_links))

@@ -19,6 +19,7 @@ ENTITY_TYPES = ("organization", "project", "organization_member", "project_membe
                 "resource_attachment")
 
 LISTING = q.Listing(
+    name="history_entry",
     fields={
         "entity_type": q.choice(HistoryEntry.entity_type, ENTITY_TYPES),
         "entity_id": q.text(HistoryEntry.entity_label, operators=q.CHOICE_OPERATORS),
@@ -30,6 +31,17 @@ LISTING = q.Listing(
     tiebreaker=HistoryEntry.id,
     output=("id", "resource_uri", "entity_type", "entity_id", "entity", "action", "user", "created", "changes",
             "_links"),
+    described={
+        "id": q.Out("integer", "The entry's number."),
+        "entity_type": q.Out("string", "What kind of entity changed."),
+        "entity_id": q.Out("string", "The key of the entity that changed."),
+        "entity": q.Out("uri", "Where the entity lives, or lived: it may since have been deleted.", nullable=True),
+        "action": q.Out("string", "What happened to it."),
+        "user": q.Out("related", "Who did it (null once that user is deleted).", nullable=True, related="user",
+                      json={"type": ["string", "null"], "format": "uri-reference"}),
+        "changes": q.Out("dict", "Each changed field's old and new value.", json={
+            "type": "object", "additionalProperties": {"type": "object", "properties": {"old": {}, "new": {}}}}),
+    },
 )
 
 
@@ -92,7 +104,7 @@ def restore(request):
 def declare():
     # On each concrete type: a view on a base class would lose to the 405 fallback of the subclass.
     for history in (OrganizationHistory, ProjectHistory, PartyHistory, ResourceHistory):
-        add_view(history, "GET", list_history, Permission.VIEW)
+        add_view(history, "GET", list_history, Permission.VIEW, listing=LISTING)
     for entry in (HistoryEntryNode, ProjectHistoryEntryNode):
         add_view(entry, "GET", get_entry, Permission.VIEW)
     add_view(Restore, "POST", restore, Permission.CREATE)

@@ -12,6 +12,7 @@ from .common import READONLY, Entity, inline, link, path, tracked_fields
 
 def _listing(membership_model, roles, parent: str, parent_relation: q.Relation):
     return q.Listing(
+        name=f"{parent}_member",
         fields={
             "username": q.text(User.username),
             "full_name": q.text(User.full_name),
@@ -29,6 +30,12 @@ def _listing(membership_model, roles, parent: str, parent_relation: q.Relation):
         },
         output=("id", "resource_uri", parent, "username", "full_name", "user", "role", "created", "last_updated",
                 "version", "_links"),
+        described={
+            "id": q.Out("string", "The member's username."),
+            parent: q.Out("related", f"The {parent}.", related=parent),
+            "full_name": q.Out("string", "The member's full name."),
+            "user": q.Out("related", "The member's user.", related="user"),
+        },
     )
 
 

@@ -7,6 +7,7 @@ from ..traversal import OrganizationContainer, OrganizationNode
 from .common import Entity, link, path, tracked_fields
 
 LISTING = q.Listing(
+    name="organization",
     fields={
         "name": q.text(Organization.name),
         "slug": q.text(Organization.slug, operators=q.CHOICE_OPERATORS),
@@ -44,6 +45,8 @@ def represent(request, node: OrganizationNode, depth: int = 0) -> dict:
             "up": link(path(request, node.__parent__)),
             "members": link(href + "members/"),
             "projects": link(href + "projects/"),
+            "resources": link(href + "resources/"),
+            "history": link(href + "history/"),
         },
     }
 

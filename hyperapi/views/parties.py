@@ -8,6 +8,7 @@ from . import projects
 from .common import READONLY, Entity, inline, link, path, tracked_fields
 
 LISTING = q.Listing(
+    name="party",
     fields={
         "name": q.text(Party.name),
         "type": q.choice(Party.type, PARTY_TYPES),
@@ -23,6 +24,10 @@ LISTING = q.Listing(
     tiebreaker=Party.id,
     output=("id", "resource_uri", "project", "name", "type", "type_display", "description", "country", "contacts",
             "attributes", "archived", "created", "last_updated", "version", "_links"),
+    described={
+        "project": q.Out("related", "The party's project.", related="project"),
+        "type_display": q.Out("string", "The type in words.", json={"enum": list(PARTY_TYPES.values())}),
+    },
 )
 
 
@@ -48,6 +53,8 @@ def represent(request, node: PartyNode, depth: int = 0) -> dict:
             "self": link(href),
             "up": link(path(request, node.__parent__)),
             "project": link(project_href),
+            "resources": link(href + "resources/"),
+            "history": link(href + "history/"),
         },
     }
 

@@ -10,6 +10,7 @@ from . import organizations
 from .common import READONLY, Entity, add_view, collection_response, inline, link, path, tracked_fields
 
 LISTING = q.Listing(
+    name="project",
     fields={
         "name": q.text(Project.name),
         "slug": q.text(Project.slug, operators=q.CHOICE_OPERATORS),
@@ -30,6 +31,7 @@ LISTING = q.Listing(
     },
     output=("id", "resource_uri", "organization", "name", "slug", "description", "country", "urls", "contacts",
             "access", "archived", "created", "last_updated", "version", "_links"),
+    described={"organization": q.Out("related", "The project's organization.", related="organization")},
 )
 
 
@@ -57,6 +59,8 @@ def represent(request, node: ProjectNode, depth: int = 0) -> dict:
             "organization": link(organization_href),
             "members": link(href + "members/"),
             "parties": link(href + "parties/"),
+            "resources": link(href + "resources/"),
+            "history": link(href + "history/"),
         },
     }
 
@@ -90,7 +94,7 @@ def list_all_projects(request):
 
 def declare():
     ENTITY.declare()
-    add_view(AllProjects, "GET", list_all_projects, Permission.VIEW)
+    add_view(AllProjects, "GET", list_all_projects, Permission.VIEW, listing=LISTING)
 
 
 declare()

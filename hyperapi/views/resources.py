@@ -49,6 +49,7 @@ from .common import (
 from .errors import not_found
 
 ATTACHMENTS = q.Listing(
+    name="attachment",
     fields={
         "entity_type": q.choice(ResourceAttachment.entity_type, ENTITY_TYPES),
         "organization": q.text(Organization.slug, operators=q.CHOICE_OPERATORS),
@@ -57,7 +58,11 @@ ATTACHMENTS = q.Listing(
     },
 )
 
+_URI = {"type": "string", "format": "uri-reference"}
+_NULLABLE_URI = {"type": ["string", "null"], "format": "uri-reference"}
+
 LISTING = q.Listing(
+    name="resource",
     fields={
         "name": q.text(Resource.name),
         "description": q.text(Resource.description),
@@ -82,6 +87,26 @@ LISTING = q.Listing(
     output=("id", "resource_uri", "name", "description", "file", "original_file", "mime_type", "size", "sha256",
             "revision", "previous_files", "entity_type", "attachments", "contributor", "archived", "created",
             "last_updated", "version", "_links"),
+    described={
+        "file": q.Out("uri", "Where to download the bytes (the current revision)."),
+        "original_file": q.Out("string", "The file's name as the client gave it, made safe."),
+        "mime_type": q.Out("string", "The type detected from the bytes."),
+        "size": q.Out("integer", "The size in bytes."),
+        "sha256": q.Out("string", "SHA-256 of the bytes, in hex; the download's ETag."),
+        "revision": q.Out("integer", "The revision of the file; replacing the file adds one."),
+        "previous_files": q.Out("list", "The earlier revisions of the file.", json={"type": "array", "items": {
+            "type": "object",
+            "properties": {"revision": {"type": "integer"}, "file": _URI, "original_file": {"type": "string"},
+                           "mime_type": {"type": "string"}, "size": {"type": "integer"},
+                           "sha256": {"type": "string"}, "contributor": _NULLABLE_URI,
+                           "created": {"type": "string", "format": "date-time"}}}}),
+        "entity_type": q.Out("string", "What the resource was first attached to."),
+        "attachments": q.Out("list", "The entities it is attached to that the caller may see.", json={
+            "type": "array", "items": {"type": "object", "properties": {
+                "entity_type": {"enum": list(ENTITY_TYPES)}, "href": _URI}}}),
+        "contributor": q.Out("related", "Who uploaded it (null if the caller may not see that user).",
+                             nullable=True, related="user", json=_NULLABLE_URI),
+    },
 )
 
 
@@ -111,6 +136,14 @@ def represent(request, node, depth: int = 0) -> dict:
     uploader = {stored.revision: user for stored, user in files}
     visible = [nested for nested in node.attachments() if request.has_permission(Permission.VIEW, nested)]
     attachments = [{"entity_type": n.__parent__.entity_type, "href": path(request, n.attached_to)} for n in visible]
+    links = {
+        "self": link(href),
+        "up": link(path(request, canonical.__parent__)),
+        "content": link(content),
+        "attachments": [link(attachment["href"]) for attachment in attachments],
+    }
+    if "history" in canonical.children:
+        links["history"] = link(href + "history/")
     return {
         "id": resource.id,
         "resource_uri": href,
@@ -141,12 +174,7 @@ def represent(request, node, depth: int = 0) -> dict:
         "contributor": _user_link(request, uploader.get(1)),
         "archived": resource.archived,
         **tracked_fields(resource),
-        "_links": {
-            "self": link(href),
-            "up": link(path(request, canonical.__parent__)),
-            "content": link(content),
-            "attachments": [link(attachment["href"]) for attachment in attachments],
-        },
+        "_links": links,
     }
 
 
@@ -295,7 +323,7 @@ READONLY_FIELDS = READONLY | {"file", "original_file", "mime_type", "size", "sha
                               "entity_type", "attachments", "contributor"}
 
 for container in (OrganizationResources, ProjectResources, PartyResources, AllResources):
-    add_view(container, "GET", list_resources, Permission.VIEW)
+    add_view(container, "GET", list_resources, Permission.VIEW, listing=LISTING)
     SELECTABLE[container] = (LISTING, represent)
 UPLOAD = Body(resource_schema, CREATE, READONLY_FIELDS, files=frozenset({"file"}))
 ATTACH = Body(attach_schema, CREATE)

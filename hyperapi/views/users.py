@@ -29,6 +29,7 @@ from .common import (
 )
 
 LISTING = q.Listing(
+    name="user",
     fields={
         "username": q.text(User.username),
         "full_name": q.text(User.full_name),
@@ -49,6 +50,13 @@ LISTING = q.Listing(
     },
     output=("id", "resource_uri", "username", "full_name", "is_superuser", "email", "created", "last_updated",
             "version", "_links"),
+    described={
+        "id": q.Out("string", "The username."),
+        "username": q.Out("string", "Unique; the key in the user's URL."),
+        "full_name": q.Out("string", "The user's full name."),
+        "is_superuser": q.Out("boolean", "A superuser may do everything."),
+        "email": q.Out("string", "Shown only to the user and to superusers.", nullable=True, optional=True),
+    },
 )
 
 
@@ -136,12 +144,17 @@ def represent_token(request, node: TokenNode, depth: int = 0, key: str | None = 
 
 
 TOKEN_LISTING = q.Listing(
+    name="token",
     fields={"name": q.text(Token.name), "created": q.moment(Token.created),
             "last_used": q.moment(Token.last_used, nullable=True), "expires": q.moment(Token.expires, nullable=True)},
     ordering={"created": Token.created, "name": Token.name, "last_used": Token.last_used},
     default_ordering=("created",),
     tiebreaker=Token.id,
     output=("id", "resource_uri", "name", "created", "last_used", "expires", "_links"),
+    described={
+        "last_used": q.Out("datetime", "When it last signed a request in (to the minute).", nullable=True),
+        "expires": q.Out("datetime", "When it stops working; null: never.", nullable=True),
+    },
 )
 
 
@@ -188,7 +201,7 @@ def declare():
     add_view(Account, "PATCH", update_account, Permission.ACCOUNT,
              Body(account_schema, PATCH, READONLY | {"username", "is_superuser"}, account_current))
     add_view(Login, "POST", login, Permission.CREATE, Body(login_schema, CREATE))
-    add_view(TokenContainer, "GET", list_tokens, Permission.ACCOUNT)
+    add_view(TokenContainer, "GET", list_tokens, Permission.ACCOUNT, listing=TOKEN_LISTING)
     add_view(TokenContainer, "POST", create_token, Permission.ACCOUNT,
              Body(token_schema, CREATE, READONLY | {"key", "last_used"}))
     add_view(TokenNode, "GET", get_token, Permission.VIEW)
