@@ -18,6 +18,7 @@ requires = [
     "redis>=5.0",
     "python-magic>=0.4.27",  # MIME types sniffed from the bytes by libmagic (needs the system's libmagic1)
     "boto3>=1.34",  # the S3-compatible storage backend
+    "Jinja2>=3.1",  # the browsable API's pages, autoescaped (hyperapi/templates)
 ]
 
 postgresql_requires = ["psycopg[binary]>=3.1"]
@@ -28,6 +29,7 @@ tests_require = [
     "hypothesis>=6.100",
     "ruff",
     "moto[server]>=5.0",  # a local S3 for the storage backend's tests
+    "playwright>=1.40",  # drives the system's Chromium in tests/test_browser.py (never downloads a browser)
 ] + postgresql_requires
 
 setup(
@@ -36,6 +38,7 @@ setup(
     description="A hypermedia REST API for land and project records",
     packages=find_packages(exclude=["tests", "tests.*", "bench"]),
     include_package_data=True,
+    package_data={"hyperapi": ["templates/*.jinja2", "static/*"]},
     zip_safe=False,
     python_requires=">=3.11",
     install_requires=requires,
