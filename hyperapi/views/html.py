@@ -106,7 +106,7 @@ def followable(request, href) -> bool:
 
 
 def is_download(href: str) -> bool:
-    return urlsplit(href).path.endswith("/content")
+    return urlsplit(href).path.rstrip("/").endswith("/content")
 
 
 def external_url(value) -> bool:
@@ -134,8 +134,8 @@ def page_links(request, context, body, collection: bool) -> list[tuple[str, str]
             found.append((name, common.path(request, child)))
     seen, unique = set(), []
     for rel, href in found:
-        if href not in seen:
-            seen.add(href)
+        if href.rstrip("/") not in seen:  # `…/content` and `…/content/` are one resource
+            seen.add(href.rstrip("/"))
             unique.append((rel, href))
     return unique
 
