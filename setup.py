@@ -18,6 +18,7 @@ requires = [
     "redis>=5.0",
     "python-magic>=0.4.27",  # MIME types sniffed from the bytes by libmagic (needs the system's libmagic1)
     "boto3>=1.34",  # the S3-compatible storage backend
+    "Jinja2>=3.1",  # the browsable API's pages, autoescaped (hyperapi/templates)
 ]
 
 postgresql_requires = ["psycopg[binary]>=3.1"]
@@ -31,6 +32,7 @@ tests_require = [
     "openapi-spec-validator>=0.7",  # checks /api/v1/openapi.json against the OpenAPI 3.1 schema
     "schemathesis>=4.3,<5",  # drives the app from its own OpenAPI document (tests/test_schemathesis.py)
     "jsonschema>=4.20",  # checks answers against the document's schemas (tests/test_discovery.py)
+    "playwright>=1.40",  # drives the system's Chromium in tests/test_browser.py (never downloads a browser)
 ] + postgresql_requires
 
 setup(
@@ -39,6 +41,7 @@ setup(
     description="A hypermedia REST API for land and project records",
     packages=find_packages(exclude=["tests", "tests.*", "bench"]),
     include_package_data=True,
+    package_data={"hyperapi": ["templates/*.jinja2", "static/*"]},
     zip_safe=False,
     python_requires=">=3.11",
     install_requires=requires,

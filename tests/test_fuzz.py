@@ -845,7 +845,12 @@ def check_answer(world: World, t: Template, request: Rendered, answer: Answer) -
     assert answer.status < 500, "a 5xx" + where
     assert b"Traceback" not in answer.body and b'File "' not in answer.body, "a traceback" + where
     content_type = dict((k.lower(), v) for k, v in answer.headers).get("content-type", "")
-    if answer.status >= 400 and t.method != "HEAD":
+    if answer.status >= 400 and t.method != "HEAD" and content_type.startswith("text/html"):
+        # A browser's error is a page (SPEC §6), with the same status; only for a request that asked.
+        asked = {k.lower(): v for k, v in request.headers.items()}.get("accept", "") + " " + request.url
+        assert "html" in asked.lower(), "an error page for a request that did not ask for HTML" + where
+        assert b'class="error-sentence"' in answer.body, "an error page without its sentence" + where
+    elif answer.status >= 400 and t.method != "HEAD":
         assert content_type.startswith("application/json"), "an error that is not JSON" + where
         try:
             body = _strict_json(answer.body)

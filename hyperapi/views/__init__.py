@@ -21,6 +21,7 @@ def _node_types():
 
 
 def includeme(config):
+    config.include(".html")  # first: its static route must come before the service's `/*traverse`
     config.add_cornice_service(make_service())
     register_fallbacks(config, _node_types(), root.options_view)
     config.include(".errors")

@@ -367,10 +367,16 @@ def select_fields(obj: dict, fields: frozenset | None) -> dict:
 
 
 def render(request, body, *, fmt: str, collection: bool = False, links: dict | None = None,
-           etag: str | None = None, headers: dict | None = None) -> Response:
+           etag: str | None = None, headers: dict | None = None, listing=None) -> Response:
     """A GET's answer in the format asked for, with its ETag (304 on If-None-Match)."""
     if fmt == "json":
-        return json_response(request, body, etag=etag, headers=headers)
+        response = json_response(request, body, etag=etag, headers=headers)
+        response.headers["Vary"] = "Authorization, Accept"  # the format is negotiated
+        return response
+    if fmt == "html":
+        from . import html  # it builds on this module
+
+        return html.page(request, body, collection=collection, links=links, headers=headers, listing=listing)
     data = formats.serialize(fmt, body, collection=collection, links=links, callback=request.GET.get("callback"))
     response = Response(body=data, content_type=formats.MEDIA_TYPES[fmt], charset="utf-8")
     if fmt == "csv":
@@ -423,7 +429,8 @@ def collection_response(request, container, listing, represent) -> Response:
     objects = [select_fields(represent(request, node, page.shape.depth), page.shape.fields) for node in page.nodes]
     links = collection_links(request, container, page.links)
     body = {"meta": page.meta, "objects": objects, "_links": {rel: link(href) for rel, href in links.items()}}
-    return render(request, body, fmt=fmt, collection=True, links=links, headers={"Link": link_header(request, links)})
+    return render(request, body, fmt=fmt, collection=True, links=links, headers={"Link": link_header(request, links)},
+                  listing=listing)
 
 
 # Collections that answer `set/`: container type -> (listing, represent).

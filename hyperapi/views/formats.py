@@ -6,6 +6,8 @@
   XML names (party attributes may be anything) become `<field name="…">`.
 - JSONP serves only what an anonymous caller may see: `security.credentials` ignores every
   credential of a jsonp request, so a page on another site cannot read a user's data through it.
+- HTML (a browsable page, `hyperapi.views.html`) is offered last, so `*/*` and `text/*` keep
+  choosing what they chose before (JSON, CSV); a browser names `text/html` and gets the page.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ MEDIA_TYPES = {
     "csv": "text/csv",
     "xml": "application/xml",
     "jsonp": "application/javascript",
+    "html": "text/html",
 }
 # What `Accept` may ask for; jsonp only ever by `format=jsonp`.
 OFFERS = {
@@ -32,6 +35,9 @@ OFFERS = {
     "text/csv": "csv",
     "application/xml": "xml",
     "text/xml": "xml",
+    # Last: among offers of equal quality the first wins, and `*/*` must stay JSON.
+    "text/html": "html",
+    "application/xhtml+xml": "html",
 }
 CALLBACK = re.compile(r"^[A-Za-z_$][A-Za-z0-9_$]{0,63}(\.[A-Za-z_$][A-Za-z0-9_$]{0,63}){0,4}$")
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -57,7 +63,7 @@ def requested_format(request) -> str:
 
 def not_acceptable() -> APIError:
     supported = ", ".join(sorted(set(OFFERS)))
-    return APIError(406, f"Not acceptable: this API answers {supported} (or format=json|hal|csv|xml|jsonp).")
+    return APIError(406, f"Not acceptable: this API answers {supported} (or format=json|hal|csv|xml|jsonp|html).")
 
 
 # --- HAL ---------------------------------------------------------------------------------------------
@@ -171,3 +177,11 @@ def serialize(fmt: str, body, *, collection: bool, links: dict | None, callback:
     if fmt == "xml":
         return to_xml(body if collection else {"object": body})
     raise not_acceptable()
+
+
+def wants_html(request) -> bool:
+    """Whether this request asked for a page (for drawing its error as one); never raises."""
+    try:
+        return requested_format(request) == "html"
+    except Exception:  # a 406, or a query string webob cannot decode: the error stays JSON
+        return False
