@@ -361,3 +361,12 @@ def test_writes_answer_json_whatever_the_page(client, world):
                                   headers={"Accept": "application/json"})
     assert answer.status_int == 400
     assert json.loads(answer.body)["errors"] == {"name": "This field may not be blank."}
+
+
+def test_a_collection_page_links_its_schema_and_the_document(client, world):
+    org, project = world["org"], world["project"]
+    url = project_url(org, project) + "parties/"
+    _, parsed = page(client, world["keys"]["viewer"], url)
+    assert url + "schema/" in parsed.links and f"{API}/openapi.json" in parsed.links
+    response, schema_page = page(client, world["keys"]["viewer"], url + "schema/")
+    assert response.status_int == 200 and url in schema_page.links

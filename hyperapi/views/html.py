@@ -117,7 +117,9 @@ def page_links(request, context, body, collection: bool) -> list[tuple[str, str]
     """(rel, href) of the links to show: the representation's own, then the node's sub-collections,
     each only if the caller may follow it."""
     found: list[tuple[str, str]] = []
-    own = {} if collection else body.get("_links", {})
+    own = body.get("_links", {})
+    if collection:  # its pages are drawn as the pager; its schema and the API's document as links
+        own = {rel: value for rel, value in own.items() if rel in ("describedby", "service-desc")}
     for rel, value in own.items():
         for item in value if isinstance(value, list) else [value]:
             if isinstance(item, dict) and followable(request, item.get("href")):

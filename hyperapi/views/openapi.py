@@ -240,7 +240,7 @@ def _content(schema: dict, negotiated: bool = True) -> dict:
     content = {"application/json": {"schema": schema}}
     if negotiated:
         content["application/hal+json"] = {"schema": {"type": "object"}}
-        for fmt in ("csv", "xml", "jsonp"):
+        for fmt in ("csv", "xml", "jsonp", "html"):
             content[formats.MEDIA_TYPES[fmt]] = {"schema": {"type": "string"}}
     return content
 
@@ -252,7 +252,9 @@ def _errors(codes: dict) -> dict:
     return {code: {"$ref": f"#/components/responses/Error{code}"} for code in codes}
 
 
-ERROR_RESPONSES = {f"Error{code}": {"description": text, "content": {"application/json": {"schema": _ref("Error")}}}
+# A browser that asked for a page (Accept: text/html, or format=html) gets its error as a page.
+ERROR_RESPONSES = {f"Error{code}": {"description": text, "content": {"application/json": {"schema": _ref("Error")},
+                                                                    "text/html": {"schema": {"type": "string"}}}}
                    for code, text in ALL_ERRORS.items()}
 
 
