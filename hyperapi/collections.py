@@ -22,6 +22,7 @@ from urllib.parse import urlencode
 from sqlalchemy import and_, func, or_
 from sqlalchemy.sql.elements import ColumnElement
 
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 1000
 MAX_DEPTH = 3
@@ -182,9 +183,12 @@ def _coerce(field_: Field, value: str):
         raise ValueError("must be true or false")
     if field_.kind == "integer":
         try:
-            return int(value)
+            number = int(value)
         except ValueError:
             raise ValueError("must be a whole number") from None
+        if not INT64_MIN <= number <= INT64_MAX:  # what a database column holds
+            raise ValueError("out of range")
+        return number
     if field_.kind == "datetime":
         try:
             parsed = datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))

@@ -44,7 +44,7 @@ REF = "#/components/schemas/"
 # What the query language's filter kinds take, as query-string values.
 FILTER_VALUES = {
     "text": {"type": "string"},
-    "integer": {"type": "integer"},
+    "integer": {"type": "integer", "minimum": q.INT64_MIN, "maximum": q.INT64_MAX},
     "datetime": {"type": "string", "description": "ISO 8601: a date, or a date and time (UTC if no offset)."},
     "bool": {"type": "string", "enum": ["true", "false", "1", "0"]},
 }
