@@ -19,7 +19,7 @@ import pytest
 from jsonschema import Draft202012Validator
 from webtest import TestApp
 
-from .conftest import API, Client
+from .conftest import API, PASSWORD, Client
 from .crawl_world import ROLES, crawl, crawl_world, every_entity
 
 # --- the world, made once for the module ---------------------------------------------------------------
@@ -116,7 +116,7 @@ def test_the_root_lists_every_top_level_collection_with_its_schema(bound):
     assert body["_links"]["service-desc"] == {"href": f"{API}/openapi.json"}
     login = body["actions"]["login"]
     assert login["method"] == "POST"
-    assert client.post(login["href"], {"username": "x", "password": "wrong"}).status_int == 401
+    assert client.post(login["href"], {"username": "stranger", "password": PASSWORD}).status_int == 201
     signed_in = caller(bound, "stranger").get(f"{API}/").json
     assert signed_in["tokens"]["list_endpoint"] == f"{API}/account/tokens/"
     assert caller(bound, "stranger").get(signed_in["_links"]["account"]["href"]).status_int == 200
