@@ -1,17 +1,19 @@
 """schemathesis against the app, from its own OpenAPI document (issue 5; the fuzzing of issue 6).
 
-For every operation of the document and for callers of different reach (anonymous, an org member, a
-superuser), schemathesis generates requests — valid and invalid bodies, query strings, headers — and
-every check of its stateless run must pass: no 5xx, every status, content type, header and body as
-the document says. Path parameters are drawn from the crawl world's real keys (visible and hidden
-alike) as often as from schemathesis' own strings, so the requests reach real entities; each request
-runs in a savepoint rolled back after it, so every one meets the same world. No answer to a caller
-may name a party that caller cannot see.
+For every operation of the document and as every role of the role matrix (anonymous, a stranger,
+org member and admin, project viewer, collector and manager, superuser), schemathesis generates
+requests — valid and invalid bodies, query strings, headers — and every check of its stateless run
+must pass: no 5xx, every status, content type, header and body as the document says. Path parameters
+are drawn from the crawl world's real keys (visible and hidden alike) as often as from schemathesis'
+own strings, so the requests reach real entities; each request runs in a savepoint rolled back after
+it, so every one meets the same world. No answer to a caller may name a party whose own URL is a 404
+to that caller.
 """
 
 from __future__ import annotations
 
 import io
+import json
 
 import hypothesis
 import pytest
@@ -19,16 +21,18 @@ import schemathesis
 from hypothesis import strategies as st
 from schemathesis.config import SchemathesisConfig
 from sqlalchemy import select
+from webtest import TestApp
 
-from hyperapi.models import HistoryEntry, Party, Resource, Token, User
+from hyperapi.models import HistoryEntry, Organization, Party, Project, Resource, Token, User
 from hyperapi.views.openapi import build
 
-from .crawl_world import crawl_world
+from .conftest import API, Client
+from .crawl_world import ROLES, crawl_world
 
-ROLES = ("anon", "member", "su")
 # The world's real keys, by path parameter name (filled by the `world` fixture before any case is drawn).
 KEYS: dict[str, list[str]] = {}
-EXAMPLES = 12
+FORMS = ("application/x-www-form-urlencoded", "multipart/form-data")
+EXAMPLES = 5  # per operation and caller: 8 callers × 110 operations
 # Every check of schemathesis' stateless run, but for two that do not fit this API:
 # - OPTIONS answers `Allow` for this caller on this entity (issue 5; RFC 9110 lets the origin decide it per
 #   request), not every method of the URL: test_discovery proves it names exactly what the caller may do.
@@ -58,14 +62,18 @@ def flatmap_path_parameters(context, path_parameters):
 
 @schemathesis.hook
 def before_call(context, case, kwargs):
-    """What OpenAPI cannot say: `callback` goes with format=jsonp, and format=jsonp needs one."""
+    """What OpenAPI cannot say: `callback` goes with format=jsonp, and format=jsonp needs one. And what
+    a form carries: an object in a form field travels as JSON text (Werkzeug, which schemathesis sends
+    WSGI requests with, would take it for a file and drop it from a urlencoded body unseen)."""
     query = case.query
-    if not isinstance(query, dict):
-        return
-    if query.get("format") == "jsonp":
-        query.setdefault("callback", "handle")
-    else:
-        query.pop("callback", None)
+    if isinstance(query, dict):
+        if query.get("format") == "jsonp":
+            query.setdefault("callback", "handle")
+        else:
+            query.pop("callback", None)
+    if case.media_type in FORMS and isinstance(case.body, dict):
+        case.body = {key: json.dumps(value) if isinstance(value, (dict, tuple)) else value
+                     for key, value in case.body.items()}
 
 
 @pytest.fixture(scope="module")
@@ -85,10 +93,18 @@ def world(engine, wsgi_app):
                 "ids": [";".join(parties[:3])],
             })
             files = {key: b"".join(storage.read(key)) for key in session.scalars(select(Resource.file))}
-        # Parties are never public; an org member of acme and dusty sees neither hush's nor an archived
-        # project's (see the role matrix's world).
-        every_party = [f"Party-{slug}" for slug in KEYS["project"]] + ["Resident 00"]
-        hidden_from = {"anon": every_party, "member": ["Party-inner", "Party-old"], "su": []}
+            party_urls = {party.name: f"{API}/organizations/{org}/projects/{project}/parties/{party.id}/"
+                          for party, project, org in session.execute(
+                              select(Party, Project.slug, Organization.slug)
+                              .join(Project, Party.project_id == Project.id)
+                              .join(Organization, Project.organization_id == Organization.id))}
+        # A party is hidden from a caller when its own URL is a 404 to them: its name must then appear
+        # in no answer to them.
+        client = Client(TestApp(wsgi_app))
+        hidden_from = {role: [name for name, url in party_urls.items()
+                              if client.as_(key).get(url).status_int == 404]
+                       for role, key in made.keys.items()}
+        assert hidden_from["anon"] == list(party_urls) and hidden_from["su"] == []
         yield {"world": made, "keys": made.keys, "hidden": hidden_from, "storage": storage, "files": files}
     KEYS.clear()
 
