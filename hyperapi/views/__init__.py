@@ -21,7 +21,6 @@ def _node_types():
 
 
 def includeme(config):
-    config.include("..traversal.urls")
     config.add_cornice_service(make_service())
     register_fallbacks(config, _node_types())
     config.include(".errors")
