@@ -41,6 +41,7 @@ def process_wide_containers(*roots) -> dict[str, int]:
     """The size of every container a module (or one of `roots`) holds, and of every container held by
     an object a module holds: caches and registries keyed by what requests bring (objects of no
     container type, strings, numbers, which the count of live objects by type does not see)."""
+    gc.collect()  # what waits for the collector (a session's listeners, say) is not kept
     sizes = {}
     holders = [(f"{name}.", vars(module)) for name, module in list(sys.modules.items()) if module is not None]
     holders += [(f"{type(root).__name__}.", root) for root in roots]
