@@ -47,6 +47,7 @@ def main(global_config, **settings):
         config.include(".tweens")
         config.include(".limits")
         config.include(".ratelimit")
+        config.include(".traversal.urls")  # resource URLs without Pyramid's never-emptied cache
         config.include(".views")
         _prepare_database(config)
     return config.make_wsgi_app()
