@@ -90,6 +90,11 @@ def link(href: str) -> dict:
     return {"href": href}
 
 
+def link_objects(links: dict[str, str]) -> dict[str, dict]:
+    """`{rel: href}` as a body's `_links`."""
+    return {rel: link(href) for rel, href in links.items()}
+
+
 def inline(request, node, represent, depth: int):
     """A related entity: its URI, or at `depth` > 0 its whole representation — only if the caller may
     view it (inlining is a read like any other)."""
@@ -328,21 +333,18 @@ def make_service() -> Service:
     return service
 
 
-def allowed_methods(context_type: type) -> list[str]:
-    """Every method nodes of this type answer (GET brings HEAD)."""
+def allowed_methods(context_type: type, may: Callable[[Declared], bool] = lambda declared: True) -> list[str]:
+    """The methods nodes of this type answer (GET brings HEAD), or those of them `may` lets through."""
     methods = []
-    for method in VIEWS.get(context_type, {}):
-        methods += [method, "HEAD"] if method == "GET" else [method]
+    for method, declared in VIEWS.get(context_type, {}).items():
+        if may(declared):
+            methods += [method, "HEAD"] if method == "GET" else [method]
     return [*methods, "OPTIONS"]
 
 
 def methods_for(request, context) -> list[str]:
     """The methods this caller may use on this node (its own `Allow`)."""
-    methods = []
-    for method, declared in VIEWS.get(type(context), {}).items():
-        if request.has_permission(str(declared.permission), context):
-            methods += [method, "HEAD"] if method == "GET" else [method]
-    return [*methods, "OPTIONS"]
+    return allowed_methods(type(context), lambda declared: request.has_permission(str(declared.permission), context))
 
 
 def method_not_allowed(request):
@@ -428,7 +430,7 @@ def collection_response(request, container, listing, represent) -> Response:
         raise invalid(exc.errors) from None
     objects = [select_fields(represent(request, node, page.shape.depth), page.shape.fields) for node in page.nodes]
     links = collection_links(request, container, page.links)
-    body = {"meta": page.meta, "objects": objects, "_links": {rel: link(href) for rel, href in links.items()}}
+    body = {"meta": page.meta, "objects": objects, "_links": link_objects(links)}
     return render(request, body, fmt=fmt, collection=True, links=links, headers={"Link": link_header(request, links)},
                   listing=listing)
 
@@ -455,7 +457,7 @@ def set_response(request) -> Response:
     objects = [select_fields(represent(request, node, shape.depth), shape.fields) for node in found]
     links = {"self": path(request, selection), "up": path(request, container),
              "describedby": path(request, container) + "schema/"}
-    body = {"objects": objects, "not_found": missing, "_links": {rel: link(href) for rel, href in links.items()}}
+    body = {"objects": objects, "not_found": missing, "_links": link_objects(links)}
     return render(request, body, fmt=fmt, collection=True, links=links)
 
 

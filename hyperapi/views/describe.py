@@ -134,7 +134,6 @@ def field_docs(collection: Collection) -> dict[str, dict]:
         docs[name] = doc
     for name, node in {**create, **edit}.items():  # what a body takes that is never shown (a password)
         if name not in docs:
-            has_default, default = default_of(node)
             docs[name] = {"type": node.typ.kind, "nullable": False, "blank": False, "readonly": False,
                           "unique": False, "help_text": getattr(node, "description", "") or "",
                           "required": node.missing is colander.required, "write_only": True}

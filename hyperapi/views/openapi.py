@@ -33,7 +33,7 @@ from ..traversal import (
     url_templates,
 )
 from ..traversal.history import Restore
-from ..traversal.resources import ResourceContent
+from ..traversal.resources import NestedResourceNode, ResourceContent
 from . import formats
 from .common import LISTINGS, SELECTABLE, VIEWS, Body
 from .describe import KIND_SCHEMAS, Collection, body_fields
@@ -390,8 +390,9 @@ def _summary(t, method: str) -> str:
         return "Some items, by key"
     if node_class is CollectionSchema:
         return "What the collection's items are, and how it may be queried"
-    return f"{VERBS[method]} {getattr(node_class, 'label', 'it').lower()}".replace("delete resource",
-                                                                                     "delete or detach resource")
+    if method == "DELETE" and issubclass(node_class, NestedResourceNode):
+        return "Detach resource from this entity (the last detachment deletes it)"
+    return f"{VERBS[method]} {getattr(node_class, 'label', 'it').lower()}"
 
 
 def _parameters(builder: Builder, t, method: str, container) -> list[dict]:

@@ -4,16 +4,16 @@ A client that knows only `/api/v1/` finds every top-level collection with its sc
 from then on every object and collection carries the links the caller may follow.
 """
 
-from pyramid.response import Response
-
 from ..authz import Permission
 from ..traversal import ApiRoot, CollectionSchema, Container, OpenAPIDocument, Selection, SetNode
 from .common import (
     LISTINGS,
     add_view,
     api_path,
-    json_body,
+    json_response,
     link,
+    link_header,
+    link_objects,
     methods_for,
     openapi_path,
     path,
@@ -33,10 +33,6 @@ TOP_LEVEL = {
     "users": ("users",),
     "tokens": ("account", "tokens"),
 }
-
-
-def service_desc(request) -> str:
-    return f'<{request.host_url}{openapi_path(request)}>; rel="service-desc"'
 
 
 def api_root(request):
@@ -59,7 +55,8 @@ def api_root(request):
     # Not a link to GET: what to POST to sign in.
     body["actions"] = {"login": {"href": api_path(request, "account", "login"), "method": "POST",
                                  "fields": ["username", "password"]}}
-    return render(request, body, fmt=fmt, headers={"Link": service_desc(request)})
+    return render(request, body, fmt=fmt,
+                  headers={"Link": link_header(request, {"service-desc": openapi_path(request)})})
 
 
 def schema_view(request):
@@ -69,9 +66,9 @@ def schema_view(request):
         raise not_found(request)
     fmt, _ = request_shape(request)
     body = collection_schema(Collection(type(container)))
-    body["_links"] = {"self": link(path(request, node)), "up": link(path(request, container)),
-                      "service-desc": link(openapi_path(request))}
-    return render(request, body, fmt=fmt, headers={"Link": service_desc(request)})
+    links = {"self": path(request, node), "up": path(request, container), "service-desc": openapi_path(request)}
+    body["_links"] = link_objects(links)
+    return render(request, body, fmt=fmt, headers={"Link": link_header(request, links)})
 
 
 def schema_of(request, context) -> str | None:
@@ -88,27 +85,17 @@ def options_view(request):
     """`Allow`: what this caller may do here (the node is visible, or this would be a 404)."""
     context = request.context
     allow = methods_for(request, context)
-    links = {"service-desc": link(openapi_path(request))}
-    headers = [service_desc(request)]
+    links = {"service-desc": openapi_path(request)}
     schema = schema_of(request, context)
     if schema is not None:
-        links["describedby"] = link(schema)
-        headers.append(f'<{request.host_url}{schema}>; rel="describedby"')
-    response = Response(body=json_body({"allow": allow, "_links": links}), content_type="application/json",
-                        charset="utf-8")
-    response.headers["Allow"] = ", ".join(allow)
-    response.headers["Link"] = ", ".join(headers)
-    response.headers["Vary"] = "Authorization"
-    return response
+        links["describedby"] = schema
+    return json_response(request, {"allow": allow, "_links": link_objects(links)},
+                         headers={"Allow": ", ".join(allow), "Link": link_header(request, links)})
 
 
 def openapi_view(request):
     """The same document for every caller: it describes what may be asked, not what is there."""
-    response = Response(body=json_body(document(request)), content_type="application/json", charset="utf-8")
-    response.cache_control = "no-cache"
-    response.md5_etag()
-    response.conditional_response = True
-    return response
+    return json_response(request, document(request))
 
 
 def no_such_set(request):
