@@ -20,9 +20,11 @@ import pytest
 import schemathesis
 from hypothesis import strategies as st
 from schemathesis.config import SchemathesisConfig
+from schemathesis.core.failures import AcceptedNegativeData, FailureGroup
 from sqlalchemy import select
 from webtest import TestApp
 
+from hyperapi import ratelimit
 from hyperapi.models import HistoryEntry, Organization, Party, Project, Resource, Token, User
 from hyperapi.views.openapi import build
 
@@ -107,11 +109,23 @@ def world(engine, wsgi_app):
         assert hidden_from["anon"] == list(party_urls) and hidden_from["su"] == []
         yield {"world": made, "keys": made.keys, "hidden": hidden_from, "storage": storage, "files": files}
     KEYS.clear()
+    # Thousands of sign-ins with made-up passwords, all from one client address: forget them, or the
+    # next module's sign-in would be a 429.
+    wsgi_app.registry[ratelimit.REGISTRY_KEY] = ratelimit.make_limiter(wsgi_app.registry.settings)
 
 
 # The document is built from the declarations alone; the app answers it at /api/v1/openapi.json (and a
 # test in test_openapi.py checks that the two are the same).
 schema = schemathesis.openapi.from_dict(build(), config=CONFIG)
+
+
+def upload_artifact(case, failure) -> bool:
+    """A "schema-violating" upload that arrived valid: the WSGI transport turns whatever value
+    schemathesis put in a multipart body's `file` into a file part, so a mutation of that part never
+    reaches the app (schemathesis itself then reports the case as "positive"). The uploads' own
+    refusals are tested in test_resources.py and test_storage_backends.py."""
+    return (isinstance(failure, AcceptedNegativeData) and (case.media_type or "").startswith("multipart/")
+            and isinstance(case.body, dict) and "file" in case.body)
 
 
 def run(case, role, world, wsgi_app) -> None:
@@ -120,7 +134,13 @@ def run(case, role, world, wsgi_app) -> None:
     world["world"].bind(wsgi_app)
     savepoint = world["world"].connection.begin_nested()
     try:
-        response = case.call_and_validate(app=wsgi_app, headers=headers)
+        response = case.call(app=wsgi_app, headers=headers)
+        try:
+            case.validate_response(response, headers=headers, transport_kwargs={"app": wsgi_app, "headers": headers})
+        except FailureGroup as group:
+            kept = [failure for failure in group.exceptions if not upload_artifact(case, failure)]
+            if kept:
+                raise FailureGroup(kept) from None
     finally:
         if savepoint.is_active:
             savepoint.rollback()
