@@ -39,6 +39,7 @@ from pyramid.response import Response
 from .. import collections as listing_language
 from ..schemas import types as schema_types
 from ..traversal import base
+from ..traversal.resources import NestedResourceNode
 from . import common, formats
 
 log = logging.getLogger(__name__)
@@ -68,10 +69,6 @@ PREFERRED_OPERATOR = {"text": "icontains", "datetime": "gte", "integer": "gte"}
 # --- links ----------------------------------------------------------------------------------------
 
 
-def _get_permissions() -> dict[type, str]:
-    return {kwargs["context"]: kwargs["permission"] for method, _, kwargs in common.DECLARATIONS if method == "GET"}
-
-
 def node_at(request, href: str):
     """The node of the tree an API path names, or None (nothing there)."""
     prefix = request.script_name + "/api/"
@@ -89,8 +86,8 @@ def node_at(request, href: str):
 
 
 def can_get(request, node) -> bool:
-    permission = _get_permissions().get(type(node))
-    return permission is not None and bool(request.has_permission(permission, node))
+    get = common.VIEWS.get(type(node), {}).get("GET")
+    return get is not None and bool(request.has_permission(str(get.permission), node))
 
 
 def followable(request, href) -> bool:
@@ -208,10 +205,10 @@ def _field(node: colander.SchemaNode, current: dict | None) -> FormField:
     return FormField(node.name, "textarea" if long_text else "text", required, value=text, hint=hint)
 
 
-def _form_for(request, context, body, method: str, view, spec) -> Form:
+def _form_for(request, context, body, method: str, spec) -> Form:
     here = common.path(request, context)
     if method == "DELETE":
-        detach = getattr(view, "__name__", "") == "detach"
+        detach = isinstance(context, NestedResourceNode)  # under an entity, a DELETE detaches
         return Form("Detach from here" if detach else "Delete", "DELETE", here,
                     submit="Detach" if detach else "Delete", next=common.path(request, context.__parent__))
     schema = spec.schema()
@@ -231,12 +228,10 @@ def _form_for(request, context, body, method: str, view, spec) -> Form:
 def forms(request, context, body) -> list[Form]:
     """The forms of the writes registered for this node that the caller may make."""
     out = []
-    for method, view, kwargs in common.DECLARATIONS:
-        if kwargs["context"] is not type(context) or method not in ("POST", "PATCH", "DELETE"):
+    for method, declared in common.VIEWS.get(type(context), {}).items():
+        if method not in ("POST", "PATCH", "DELETE") or not request.has_permission(str(declared.permission), context):
             continue
-        if not request.has_permission(kwargs["permission"], context):
-            continue
-        out.append(_form_for(request, context, body, method, view, kwargs.get("schema")))
+        out.append(_form_for(request, context, body, method, declared.body))
     order = {"POST": 0, "PATCH": 1, "DELETE": 2}
     return sorted(out, key=lambda form: order[form.method])
 
