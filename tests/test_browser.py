@@ -15,7 +15,6 @@ import os
 import shutil
 import struct
 import tempfile
-import threading
 import zlib
 
 import pytest
@@ -27,6 +26,7 @@ from hyperapi.services.users import new_token
 
 from .conftest import PASSWORD_HASH
 from .fresh_database import fresh_database
+from .serving import served
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = os.path.join(os.path.dirname(__file__), "artifacts")
@@ -79,27 +79,9 @@ def keys(database):
 
 @pytest.fixture(scope="module")
 def server(database):
-    import waitress
-    from waitress import wasyncore
-
     own, engine = database
-    app = main({}, **{**own, "hyperapi.engine": engine})
-    srv = waitress.create_server(app, host="127.0.0.1", port=0, threads=4)
-    stop = threading.Event()
-
-    def serve():
-        while not stop.is_set():
-            wasyncore.loop(timeout=0.1, map=srv._map, count=1)
-        srv.task_dispatcher.shutdown()
-        wasyncore.close_all(srv._map)
-
-    thread = threading.Thread(target=serve, name="waitress", daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{srv.effective_port}"
-    finally:
-        stop.set()
-        thread.join(timeout=30)
+    with served(main({}, **{**own, "hyperapi.engine": engine}), threads=4) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

@@ -40,6 +40,7 @@ from hyperapi.services.users import new_token
 
 from .conftest import PASSWORD_HASH
 from .fresh_database import fresh_database
+from .serving import served
 
 THREADS = 16
 WRITES_PER_THREAD = 25
@@ -59,28 +60,10 @@ def database(settings):
 @pytest.fixture(scope="module")
 def server(database):
     """The real app in a waitress server on a free port; yields its base URL."""
-    import waitress
-    from waitress import wasyncore
-
     own, engine = database
     app = main({}, **{**own, "hyperapi.engine": engine})
-    srv = waitress.create_server(app, host="127.0.0.1", port=0, threads=SERVER_THREADS,
-                                 connection_limit=THREADS * 4)
-    stop = threading.Event()
-
-    def serve():  # waitress's own loop, a tenth of a second at a time, until told to stop; then close
-        while not stop.is_set():
-            wasyncore.loop(timeout=0.1, map=srv._map, count=1)
-        srv.task_dispatcher.shutdown()
-        wasyncore.close_all(srv._map)
-
-    thread = threading.Thread(target=serve, name="waitress", daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{srv.effective_port}"
-    finally:
-        stop.set()
-        thread.join(timeout=30)
+    with served(app, threads=SERVER_THREADS, connection_limit=THREADS * 4) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

@@ -383,6 +383,11 @@ def render(request, body, *, fmt: str, collection: bool = False, links: dict | N
     response = Response(body=data, content_type=formats.MEDIA_TYPES[fmt], charset="utf-8")
     if fmt == "csv":
         response.content_disposition = "inline"
+    return negotiated(response, headers)
+
+
+def negotiated(response: Response, headers: dict | None = None) -> Response:
+    """A GET's answer in a negotiated format: its headers, an ETag of its bytes (304 on If-None-Match)."""
     if headers:
         response.headers.update(headers)
     response.headers["Vary"] = "Authorization, Accept"

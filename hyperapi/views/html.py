@@ -351,13 +351,7 @@ def page(request, body, *, collection: bool, links: dict | None, headers: dict |
         else:
             view.update(filters=[], searchable=False, search="", orderings=[], ordering="", limit=None)
     text = TEMPLATES.get_template("page.jinja2").render(view)
-    response = Response(text, content_type="text/html", charset="utf-8")
-    if headers:
-        response.headers.update(headers)
-    response.headers["Vary"] = "Authorization, Accept"
-    response.cache_control = "no-cache"  # the last-resort tween makes it no-store for a signed-in caller
-    response.md5_etag()
-    response.conditional_response = True
+    response = common.negotiated(Response(text, content_type="text/html", charset="utf-8"), headers)
     return _finish(request, response)
 
 
