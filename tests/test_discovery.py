@@ -355,3 +355,10 @@ def test_a_hidden_collection_has_no_schema(bound):
 def test_the_document_is_the_same_for_everyone(bound):
     answers = {role: caller(bound, role).get(f"{API}/openapi.json") for role in ("anon", "stranger", "su")}
     assert len({json.dumps(a.json, sort_keys=True) for a in answers.values()}) == 1
+
+
+@pytest.mark.parametrize("username", ["schema", "set"])
+def test_a_username_cannot_hide_a_collection_s_own_urls(bound, username):
+    r = caller(bound, "su").post(f"{API}/users/", {"username": username, "password": "long enough password"})
+    assert r.status_int == 400 and "username" in r.json["errors"], r.text
+    assert caller(bound, "su").get(f"{API}/users/schema/").json["fields"]["username"]["unique"] is True

@@ -7,6 +7,7 @@ from ..errors import conflict, forbidden, invalid
 from ..history import record_cascade
 from ..models import OrganizationMember, Project, ProjectMember, Token, User, utcnow
 from ..security import hash_key, hash_password, verify_password
+from .slugs import RESERVED
 
 
 def _check_unique(db, user_id, username=None, email=None) -> None:
@@ -21,6 +22,8 @@ def _check_unique(db, user_id, username=None, email=None) -> None:
 
 
 def create(db, data: dict) -> User:
+    if data["username"] in RESERVED:  # /users/schema/ is the collection's schema, /users/set/… a selection
+        raise invalid({"username": "This word is reserved; choose another username."})
     email = data.get("email") or None
     _check_unique(db, None, data["username"], email)
     user = User(
