@@ -9,6 +9,7 @@ bodies (`hyperapi.schemas`, each type giving its own kind and JSON Schema) and f
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import colander
 
@@ -49,7 +50,7 @@ def default_of(node: colander.SchemaNode):
 
 @dataclass(frozen=True)
 class Collection:
-    """A collection type with what is declared for it and for its items."""
+    """A collection type with what is declared for it and for its items (its bodies' fields built once)."""
 
     container: type[Container]
 
@@ -67,10 +68,12 @@ class Collection:
     def detail_methods(self) -> list[str]:
         return list(VIEWS.get(self.item, {}))
 
+    @cached_property
     def create_fields(self) -> dict[str, colander.SchemaNode]:
         post = VIEWS.get(self.container, {}).get("POST")
         return body_fields(post.body if post else None)
 
+    @cached_property
     def edit_fields(self) -> dict[str, colander.SchemaNode]:
         views = VIEWS.get(self.item, {})
         edit = views.get("PUT") or views.get("PATCH")
@@ -81,7 +84,7 @@ class Collection:
         listing = self.listing
         if name in listing.described:
             return listing.described[name]
-        node = self.edit_fields().get(name) or self.create_fields().get(name)
+        node = self.edit_fields.get(name) or self.create_fields.get(name)
         if node is not None:
             has_default, default = default_of(node)
             return q.Out(node.typ.kind, getattr(node, "description", "") or "",
@@ -95,7 +98,7 @@ class Collection:
 
 
 def field_choices(collection: Collection, name: str) -> list | None:
-    node = collection.edit_fields().get(name) or collection.create_fields().get(name)
+    node = collection.edit_fields.get(name) or collection.create_fields.get(name)
     choices = getattr(node.typ, "choices", None) if node is not None else None
     if choices is None and name in collection.listing.fields and collection.listing.fields[name].choices:
         choices = collection.listing.fields[name].choices
@@ -104,7 +107,7 @@ def field_choices(collection: Collection, name: str) -> list | None:
 
 def field_docs(collection: Collection) -> dict[str, dict]:
     """Per field: type, nullable, blank, readonly, unique, default, help_text, choices, related (§6)."""
-    edit, create = collection.edit_fields(), collection.create_fields()
+    edit, create = collection.edit_fields, collection.create_fields
     docs = {}
     for name in collection.listing.output:
         out = collection.output(name)
