@@ -41,7 +41,7 @@ setup(
     description="A hypermedia REST API for land and project records",
     packages=find_packages(exclude=["tests", "tests.*", "bench"]),
     include_package_data=True,
-    package_data={"hyperapi": ["templates/*.jinja2", "static/*"]},
+    package_data={"hyperapi.browsable": ["templates/*.jinja2", "static/*"]},
     zip_safe=False,
     python_requires=">=3.11",
     install_requires=requires,

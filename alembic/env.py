@@ -5,7 +5,7 @@ from sqlalchemy import engine_from_config
 from alembic import context
 from hyperapi import models
 from hyperapi.db import make_engine
-from hyperapi.migrations import include_object_for
+from hyperapi.db.migrations import include_object_for
 
 config = context.config
 target_metadata = models.metadata

@@ -21,10 +21,10 @@ import sqlalchemy as sa
 from webtest import TestApp
 
 from hyperapi import main
+from hyperapi.auth.passwords import hash_key
 from hyperapi.db import make_engine
-from hyperapi.migrations import upgrade
+from hyperapi.db.migrations import upgrade
 from hyperapi.models import Organization, OrganizationMember, Party, Project, Token, User, random_id, utcnow
-from hyperapi.security import hash_key
 
 KEY = "bench-key"
 FIRST_NAMES = ["Amina", "Barnabas", "Chen", "Dina", "Emeka", "Farah", "Grace", "Hassan", "Ivy", "Juma"]

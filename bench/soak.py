@@ -254,10 +254,10 @@ def wait_ready(port: int, process: subprocess.Popen, timeout: float = 60) -> Non
 
 def prepare_database(url: str, parties: int) -> str:
     """Wipe, migrate, and fill the database; returns the API key."""
+    from hyperapi.auth.passwords import hash_password
     from hyperapi.db import make_engine
-    from hyperapi.migrations import upgrade
+    from hyperapi.db.migrations import upgrade
     from hyperapi.models import Organization, OrganizationMember, Party, Project, User
-    from hyperapi.security import hash_password
     from hyperapi.services.users import new_token
 
     settings = app_settings(url, 2)

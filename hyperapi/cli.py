@@ -16,12 +16,12 @@ import transaction
 from pyramid.paster import get_appsettings, setup_logging
 from sqlalchemy import select
 
-from . import _coerce_settings
+from .config import coerce_settings
 from .db import make_engine, make_session_factory, session_for_transaction
-from .migrations import upgrade
+from .db.migrations import upgrade
+from .files.storage import FileTransaction, storage_from_settings
 from .models import User
 from .services import users as user_service
-from .storage import FileTransaction, storage_from_settings
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -64,12 +64,12 @@ def _validated(schema_factory, data: dict) -> dict:
 def run(argv: list[str], out=sys.stdout) -> int:
     args = _parser().parse_args(argv)
     setup_logging(args.config)
-    settings = _coerce_settings(get_appsettings(args.config))
+    settings = coerce_settings(get_appsettings(args.config))
     engine = make_engine(settings)
     if args.command in ("initdb", "migrate"):
-        from . import _prepare_database_dir
+        from .db import prepare_database_dir
 
-        _prepare_database_dir(engine)
+        prepare_database_dir(engine)
         upgrade(settings, engine)
         print("Schema is up to date.", file=out)
         if args.command == "initdb" and args.demo:
@@ -104,15 +104,16 @@ def run(argv: list[str], out=sys.stdout) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from .errors import APIError
+    from .services.exceptions import DomainError
 
     try:
         return run(sys.argv[1:] if argv is None else argv)
     except CommandError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    except APIError as exc:
-        print(f"error: {exc.message}", file=sys.stderr)
+    except DomainError as exc:
+        details = "; ".join(f"{field}: {message}" for field, message in exc.errors.items())
+        print(f"error: {details or exc.message}", file=sys.stderr)
         return 2
 
 

@@ -8,6 +8,8 @@ import sys
 
 from sqlalchemy import select
 
+from .auth.passwords import hash_password
+from .files.storage import new_key
 from .models import (
     Organization,
     OrganizationMember,
@@ -21,8 +23,6 @@ from .models import (
     random_id,
     target_of,
 )
-from .security import hash_password
-from .storage import new_key
 
 DEMO_PASSWORD = "demo-password"
 

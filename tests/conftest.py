@@ -14,13 +14,15 @@ from contextlib import contextmanager
 
 import pytest
 import sqlalchemy as sa
+from pyramid.config import Configurator
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 from webtest import TestApp
 
 from hyperapi import main
+from hyperapi.auth.passwords import hash_password
 from hyperapi.db import make_engine
-from hyperapi.migrations import upgrade
+from hyperapi.db.migrations import upgrade
 from hyperapi.models import (
     Organization,
     OrganizationMember,
@@ -29,7 +31,6 @@ from hyperapi.models import (
     ProjectMember,
     User,
 )
-from hyperapi.security import hash_password
 from hyperapi.services.users import new_token
 
 TEST_DATABASE_ENV = "HYPERAPI_TEST_DATABASE_URL"
@@ -37,6 +38,15 @@ API = "/api/v1"
 PASSWORD = "correct horse battery"
 # Hashing with argon2's defaults costs ~50 ms; factories share one hash.
 PASSWORD_HASH = hash_password(PASSWORD)
+
+
+def declared_views():
+    """The API's views as the app declares them, without an app or a database (for what a test module
+    builds when it is imported, such as its parameters)."""
+    config = Configurator(settings={})
+    config.include("cornice")
+    config.include("hyperapi.views")
+    return config.registry.api_views
 
 
 def _database_url(tmpdir: str) -> str:

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
 from hyperapi.db import DATABASE_URL_ENV, make_engine
-from hyperapi.migrations import upgrade
+from hyperapi.db.migrations import upgrade
 
 
 @contextmanager

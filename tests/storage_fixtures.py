@@ -21,7 +21,7 @@ from sqlalchemy import event
 from transaction.interfaces import IDataManager
 from zope.interface import implementer
 
-from hyperapi.storage import LocalStorage, S3Storage
+from hyperapi.files.storage import LocalStorage, S3Storage
 
 # Dummy credentials, and nothing that could send boto3 anywhere but the emulator.
 S3_ENVIRONMENT = {

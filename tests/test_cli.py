@@ -19,10 +19,10 @@ from webtest import TestApp
 
 from hyperapi import cli
 from hyperapi.db import DATABASE_URL_ENV, make_engine
+from hyperapi.db.migrations import alembic_config
 from hyperapi.demo import DEMO_FILES, DEMO_PASSWORD, USERS
-from hyperapi.migrations import alembic_config
+from hyperapi.files.storage import LocalStorage
 from hyperapi.models import Organization, Party, Project, Resource, Token, User, metadata
-from hyperapi.storage import LocalStorage
 
 API = "/api/v1"
 MIGRATIONS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "alembic")

@@ -36,7 +36,7 @@ from sqlalchemy.orm import Session
 
 from hyperapi import main
 from hyperapi.db import DATABASE_URL_ENV
-from hyperapi.migrations import upgrade
+from hyperapi.db.migrations import upgrade
 from hyperapi.models import User
 from hyperapi.services.users import new_token
 

@@ -11,7 +11,7 @@ from alembic.script import ScriptDirectory
 
 from alembic import command
 from hyperapi.db import DATABASE_URL_ENV, make_engine
-from hyperapi.migrations import alembic_config, include_object_for, upgrade
+from hyperapi.db.migrations import alembic_config, include_object_for, upgrade
 from hyperapi.models import metadata
 
 

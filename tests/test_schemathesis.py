@@ -24,11 +24,11 @@ from schemathesis.core.failures import AcceptedNegativeData, FailureGroup
 from sqlalchemy import select
 from webtest import TestApp
 
-from hyperapi import ratelimit
+from hyperapi.apidocs.openapi import build
+from hyperapi.auth import ratelimit
 from hyperapi.models import HistoryEntry, Organization, Party, Project, Resource, Token, User
-from hyperapi.views.openapi import build
 
-from .conftest import API, Client
+from .conftest import API, Client, declared_views
 from .crawl_world import ROLES, crawl_world
 
 # The world's real keys, by path parameter name (filled by the `world` fixture before any case is drawn).
@@ -116,7 +116,7 @@ def world(engine, wsgi_app):
 
 # The document is built from the declarations alone; the app answers it at /api/v1/openapi.json (and a
 # test in test_openapi.py checks that the two are the same).
-schema = schemathesis.openapi.from_dict(build(), config=CONFIG)
+schema = schemathesis.openapi.from_dict(build(declared_views()), config=CONFIG)
 
 
 def upload_artifact(case, failure) -> bool:

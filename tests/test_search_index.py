@@ -3,7 +3,7 @@
 import pytest
 import sqlalchemy as sa
 
-from hyperapi import collections as q
+from hyperapi.listing.query import contains_text
 from hyperapi.models import Party
 
 
@@ -20,7 +20,7 @@ def test_search_uses_the_trigram_index(db, factory):
     ), {"project": project.id})
     db.execute(sa.text("ANALYZE parties"))
     # The very condition the query language builds for ?search=son 12345, with its bound parameters.
-    condition = q.contains_text(Party.name, "son 12345")
+    condition = contains_text(Party.name, "son 12345")
     statement = sa.select(Party.id).where(Party.project_id == project.id, condition)
     compiled = statement.compile(dialect=db.bind.dialect)
     connection = db.connection()

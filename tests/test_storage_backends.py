@@ -25,8 +25,7 @@ from sqlalchemy import func, select
 from webtest import TestApp
 
 from hyperapi import main
-from hyperapi.models import Resource, ResourceAttachment, ResourceFile
-from hyperapi.storage import (
+from hyperapi.files.storage import (
     CHUNK,
     FileTransaction,
     LocalStorage,
@@ -35,6 +34,7 @@ from hyperapi.storage import (
     new_key,
     storage_from_settings,
 )
+from hyperapi.models import Resource, ResourceAttachment, ResourceFile
 
 from .conftest import API, project_url
 from .storage_fixtures import (

@@ -30,6 +30,13 @@ def utcnow() -> datetime.datetime:
     return datetime.datetime.now(datetime.UTC)
 
 
+def isoformat(moment: datetime.datetime | None) -> str | None:
+    """A moment as ISO 8601 UTC with a `Z`, as every representation and history entry writes it."""
+    if moment is None:
+        return None
+    return moment.astimezone(datetime.UTC).isoformat().replace("+00:00", "Z")
+
+
 class UTCDateTime(TypeDecorator):
     """A timestamp that is always timezone-aware UTC in Python, whatever the database keeps."""
 
@@ -89,4 +96,4 @@ class Tracked:
         return {"version_id_col": cls.version}
 
 
-__all__ = ["Base", "Tracked", "JSONType", "UTCDateTime", "random_id", "utcnow"]
+__all__ = ["Base", "Tracked", "JSONType", "UTCDateTime", "isoformat", "random_id", "utcnow"]

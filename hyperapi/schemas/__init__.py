@@ -11,7 +11,7 @@ from __future__ import annotations
 import colander
 
 from ..models import ACCESS_CHOICES, ORGANIZATION_ROLES, PARTY_TYPES, PROJECT_ROLES
-from .types import (
+from .fieldtypes import (
     Bool,
     Choice,
     CountryCode,

@@ -1,14 +1,16 @@
-from ..errors import APIError
-from ..history import RESTORING
+"""History: bring back what was deleted."""
+
+from ..db.recording import RESTORING
 from ..models import HistoryEntry, Party, Project
+from .exceptions import Conflict
 
 
 def restore_party(db, project: Project, entry: HistoryEntry) -> Party:
     """Bring back a deleted party, with its id and last values, from the entry of its deletion."""
     if entry.entity_type != "party" or entry.action != "delete":
-        raise APIError(409, "Only the deletion of a party can be restored.")
+        raise Conflict("Only the deletion of a party can be restored.")
     if db.get(Party, entry.entity_key) is not None:
-        raise APIError(409, "This party exists: it has been restored already.")
+        raise Conflict("This party exists: it has been restored already.")
     last = {field: values[0] for field, values in entry.changes.items()}
     party = Party(
         id=entry.entity_key,

@@ -2,14 +2,14 @@
 
 from sqlalchemy import func, select
 
-from ..errors import APIError, conflict, invalid
 from ..models import Organization, OrganizationMember, Project, ProjectMember, User
+from .exceptions import Conflict, Invalid
 
 
 def _user(db, username: str) -> User:
     user = db.scalar(select(User).where(User.username == username))
     if user is None:
-        raise invalid({"username": "There is no user with this username."})
+        raise Invalid({"username": "There is no user with this username."})
     return user
 
 
@@ -23,13 +23,13 @@ def _admin_count(db, organization_id: int) -> int:
 
 def _keep_an_admin(db, membership: OrganizationMember) -> None:
     if membership.role == "admin" and _admin_count(db, membership.organization_id) <= 1:
-        raise APIError(409, "An organization needs at least one admin; make someone else admin first.")
+        raise Conflict("An organization needs at least one admin; make someone else admin first.")
 
 
 def add_to_organization(db, org: Organization, data: dict):
     user = _user(db, data["username"])
     if db.get(OrganizationMember, (org.id, user.id)) is not None:
-        raise conflict("This user is already a member of the organization.",
+        raise Conflict("This user is already a member of the organization.",
                        {"username": "Already a member."})
     membership = OrganizationMember(organization_id=org.id, user_id=user.id, role=data["role"])
     db.add(membership)
@@ -43,9 +43,9 @@ def add_to_project(db, org: Organization, project: Project, data: dict):
     # SPEC §3: a project is only visible under a visible organization. Giving a role in a project
     # the user could never reach would be a trap, so the organization must be visible to them.
     if not in_org and (org.access != "public" or org.archived):
-        raise invalid({"username": "This user must first be made a member of the organization."})
+        raise Invalid({"username": "This user must first be made a member of the organization."})
     if db.get(ProjectMember, (project.id, user.id)) is not None:
-        raise conflict("This user is already a member of the project.", {"username": "Already a member."})
+        raise Conflict("This user is already a member of the project.", {"username": "Already a member."})
     membership = ProjectMember(project_id=project.id, user_id=user.id, role=data["role"])
     db.add(membership)
     db.flush()

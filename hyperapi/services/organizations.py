@@ -1,8 +1,12 @@
+"""Organizations: create (the creator becomes its admin), change, delete with all they hold."""
+
 from sqlalchemy import select
 
-from ..errors import conflict, forbidden
-from ..history import record_cascade
-from ..models import Organization, OrganizationMember, Party, Project, ProjectMember, User
+from ..db.recording import record_cascade
+from ..models import Organization, OrganizationMember, Party, Project, ProjectMember, ResourceAttachment, User
+from . import resources
+from .editing import assign, ensure_writable
+from .exceptions import Conflict
 from .slugs import slug_taken, unique_slug
 
 EDITABLE = ("name", "description", "urls", "contacts", "access", "archived")
@@ -13,13 +17,13 @@ def _check_name(db, name: str, exclude_id=None) -> None:
     if exclude_id is not None:
         query = query.where(Organization.id != exclude_id)
     if db.scalar(query) is not None:
-        raise conflict("An organization with this name already exists.", {"name": "This name is taken."})
+        raise Conflict("An organization with this name already exists.", {"name": "This name is taken."})
 
 
 def _check_slug(db, slug: str, exclude_id=None) -> None:
     exclude = Organization.id != exclude_id if exclude_id is not None else None
     if slug_taken(db, Organization.slug, slug, exclude=exclude):
-        raise conflict("An organization with this slug already exists.", {"slug": "This slug is taken."})
+        raise Conflict("An organization with this slug already exists.", {"slug": "This slug is taken."})
 
 
 def create(db, creator: User, data: dict) -> Organization:
@@ -38,16 +42,6 @@ def create(db, creator: User, data: dict) -> Organization:
     return org
 
 
-def ensure_writable(row, data: dict, what: str) -> None:
-    """Nobody writes into an archived organization or project, except to un-archive it — and an
-    un-archiving request changes nothing else, so no change slips in with it unnoticed."""
-    if not row.archived:
-        return
-    changes = {key for key, value in data.items() if key != "archived" and getattr(row, key) != value}
-    if data.get("archived", True) is not False or changes:
-        raise forbidden(f"This {what} is archived; un-archive it first (send only archived=false).")
-
-
 def update(db, org: Organization, data: dict) -> None:
     ensure_writable(org, data, "organization")
     if "name" in data and data["name"] != org.name:
@@ -55,14 +49,14 @@ def update(db, org: Organization, data: dict) -> None:
     if "slug" in data and data["slug"] != org.slug:
         _check_slug(db, data["slug"], exclude_id=org.id)
         org.slug = data["slug"]
-    for key in EDITABLE:
-        if key in data:
-            setattr(org, key, data[key])
+    assign(org, data, EDITABLE)
     db.flush()
 
 
-def delete(db, org: Organization) -> None:
-    """Delete an organization and, by cascade, all it holds — each recorded in history first."""
+def delete(db, files, org: Organization) -> None:
+    """Delete an organization and, by cascade, all it holds — each recorded in history first. Its
+    resources attached nowhere else go with it (their bytes once this commits)."""
+    resources.release(db, files, ResourceAttachment.organization_id == org.id)
     in_org = Project.organization_id == org.id
     record_cascade(db, Party, in_org, Project.organization_id, Party.project_id,
                    join=(Project, Party.project_id == Project.id))

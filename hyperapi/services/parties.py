@@ -1,4 +1,8 @@
-from ..models import Party, Project
+"""Parties of a project: create, change, delete (with the resources attached to nothing else)."""
+
+from ..models import Party, Project, ResourceAttachment
+from . import resources
+from .editing import assign
 
 EDITABLE = ("name", "type", "description", "country", "contacts", "attributes", "archived")
 
@@ -11,12 +15,12 @@ def create(db, project: Project, data: dict) -> Party:
 
 
 def update(db, party: Party, data: dict) -> None:
-    for key in EDITABLE:
-        if key in data:
-            setattr(party, key, data[key])
+    assign(party, data, EDITABLE)
     db.flush()
 
 
-def delete(db, party: Party) -> None:
+def delete(db, files, party: Party) -> None:
+    """Delete a party. Its resources attached nowhere else go with it (their bytes once this commits)."""
+    resources.release(db, files, ResourceAttachment.party_id == party.id)
     db.delete(party)
     db.flush()

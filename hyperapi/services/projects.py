@@ -1,7 +1,10 @@
-from ..errors import conflict
-from ..history import record_cascade
-from ..models import Organization, Party, Project, ProjectMember
-from .organizations import ensure_writable
+"""Projects of an organization: create, change, delete with their parties and memberships."""
+
+from ..db.recording import record_cascade
+from ..models import Organization, Party, Project, ProjectMember, ResourceAttachment
+from . import resources
+from .editing import assign, ensure_writable
+from .exceptions import Conflict
 from .slugs import slug_taken, unique_slug
 
 EDITABLE = ("name", "description", "country", "urls", "contacts", "access", "archived")
@@ -10,7 +13,7 @@ EDITABLE = ("name", "description", "country", "urls", "contacts", "access", "arc
 def _check_slug(db, org: Organization, slug: str, exclude_id=None) -> None:
     exclude = Project.id != exclude_id if exclude_id is not None else None
     if slug_taken(db, Project.slug, slug, scope=Project.organization_id == org.id, exclude=exclude):
-        raise conflict("A project with this slug already exists in this organization.",
+        raise Conflict("A project with this slug already exists in this organization.",
                        {"slug": "This slug is taken."})
 
 
@@ -32,14 +35,14 @@ def update(db, org: Organization, project: Project, data: dict) -> None:
     if "slug" in data and data["slug"] != project.slug:
         _check_slug(db, org, data["slug"], exclude_id=project.id)
         project.slug = data["slug"]
-    for key in EDITABLE:
-        if key in data:
-            setattr(project, key, data[key])
+    assign(project, data, EDITABLE)
     db.flush()
 
 
-def delete(db, project: Project) -> None:
-    """Delete a project with its parties and memberships — each recorded in history first."""
+def delete(db, files, project: Project) -> None:
+    """Delete a project with its parties and memberships — each recorded in history first. Its
+    resources attached nowhere else go with it (their bytes once this commits)."""
+    resources.release(db, files, ResourceAttachment.project_id == project.id)
     scope = (project.organization_id, project.id)
     record_cascade(db, Party, Party.project_id == project.id, *scope)
     record_cascade(db, ProjectMember, ProjectMember.project_id == project.id, *scope)

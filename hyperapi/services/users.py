@@ -3,10 +3,10 @@ import secrets
 
 from sqlalchemy import select
 
-from ..errors import conflict, forbidden, invalid
-from ..history import record_cascade
+from ..auth.passwords import hash_key, hash_password, verify_password
+from ..db.recording import record_cascade
 from ..models import OrganizationMember, Project, ProjectMember, Token, User, utcnow
-from ..security import hash_key, hash_password, verify_password
+from .exceptions import Conflict, Invalid, Refused
 from .slugs import RESERVED
 
 
@@ -14,16 +14,16 @@ def _check_unique(db, user_id, username=None, email=None) -> None:
     if username is not None:
         other = db.scalar(select(User.id).where(User.username == username))
         if other is not None and other != user_id:
-            raise conflict("A user with this username already exists.", {"username": "This username is taken."})
+            raise Conflict("A user with this username already exists.", {"username": "This username is taken."})
     if email:
         other = db.scalar(select(User.id).where(User.email == email))
         if other is not None and other != user_id:
-            raise conflict("A user with this email already exists.", {"email": "This email is taken."})
+            raise Conflict("A user with this email already exists.", {"email": "This email is taken."})
 
 
 def create(db, data: dict) -> User:
     if data["username"] in RESERVED:  # /users/schema/ is the collection's schema, /users/set/… a selection
-        raise invalid({"username": "This word is reserved; choose another username."})
+        raise Invalid({"username": "This word is reserved; choose another username."})
     email = data.get("email") or None
     _check_unique(db, None, data["username"], email)
     user = User(
@@ -40,7 +40,7 @@ def create(db, data: dict) -> User:
 
 def update(db, user: User, data: dict, by: User) -> None:
     if "is_superuser" in data and data["is_superuser"] != user.is_superuser and not by.is_superuser:
-        raise forbidden("Only a superuser can change is_superuser.")
+        raise Refused("Only a superuser can change is_superuser.")
     if "email" in data:
         data["email"] = data["email"] or None
         _check_unique(db, user.id, email=data["email"])
@@ -58,7 +58,7 @@ def update_account(db, user: User, data: dict) -> None:
     """The caller changing themselves: a new password needs the current one."""
     current = data.pop("current_password", None)
     if "password" in data and (current is None or not verify_password(user, current)):
-        raise invalid({"current_password": "Give your current password to set a new one."})
+        raise Invalid({"current_password": "Give your current password to set a new one."})
     update(db, user, data, by=user)
 
 
@@ -75,7 +75,7 @@ def delete(db, user: User) -> None:
 def new_token(db, user: User, name: str = "", expires: datetime.datetime | None = None) -> tuple[Token, str]:
     """A token and its key. The key is returned once, here; only its SHA-256 is stored."""
     if expires is not None and expires <= utcnow():
-        raise invalid({"expires": "Must be in the future."})
+        raise Invalid({"expires": "Must be in the future."})
     key = secrets.token_urlsafe(32)
     token = Token(user_id=user.id, name=name, key_hash=hash_key(key), expires=expires)
     db.add(token)

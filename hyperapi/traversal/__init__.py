@@ -28,7 +28,7 @@ from .tree import (
 
 
 def root_factory(request):
-    # Credentials were checked by a tween before any of this (hyperapi.tweens.credentials_factory).
+    # Credentials were checked by a tween before any of this (hyperapi.web.tweens.credentials_factory).
     prefetch(request, (request.matchdict or {}).get("traverse", ()))
     return SiteRoot(request)
 
@@ -40,3 +40,7 @@ __all__ = [
     "ProjectNode", "Selection", "SetNode", "SiteRoot", "TokenContainer", "TokenNode", "UserContainer", "UserNode",
     "describe_path", "root_factory", "url_templates",
 ]
+
+
+def includeme(config):
+    config.include(".urls")  # resource URLs without Pyramid's never-emptied cache

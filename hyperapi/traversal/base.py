@@ -4,7 +4,7 @@
   how to load one child (`load`) and how to list the children a caller may see (`list_query`).
 - Loading a child is one indexed query scoped to the parent's primary key, so an id that belongs to
   another project is simply not found (`KeyError`).
-- Every node's `__acl__` comes from `hyperapi.authz.RULES` and ends in a deny-all: nothing is
+- Every node's `__acl__` comes from `hyperapi.auth.rules.RULES` and ends in a deny-all: nothing is
   inherited. The security policy requires `view` on every ancestor before it asks the node itself,
   so a hidden parent hides all that is under it.
 - `label` names what a URL addresses, for the 404 message, which is the same whether the entity, or
@@ -16,11 +16,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
-from .. import authz
+from ..auth.rules import Permission, acl, sql_allows
 
 
 class Node:
-    kind: ClassVar[str]
+    rules: ClassVar[str]  # the name of its entry in `auth.rules.RULES`
     label: ClassVar[str] = "Resource"
     # Whether the node's URL ends in a slash (every node's does, but a file's `content`).
     trailing_slash: ClassVar[bool] = True
@@ -40,7 +40,7 @@ class Node:
     def __acl__(self):
         # A method, never a property: Pyramid swallows an AttributeError raised inside a property.
         if self._acl is None:
-            self._acl = authz.acl(self.kind, self.facts())
+            self._acl = acl(self.rules, self.facts())
         return self._acl
 
     def __getitem__(self, name: str) -> Node:
@@ -77,8 +77,6 @@ class Container(Node):
     """A collection: `load(key)` fetches one row, `list_query(identity)` the visible ones."""
 
     item_class: ClassVar[type[Item]]
-    # Words that can never be keys of items, kept for the collection's own sub-resources.
-    reserved: ClassVar[frozenset[str]] = frozenset({"schema", "set"})
     # Whether `<collection>/{key}/` finds an item (a flat list may only point to items elsewhere).
     addressable_items: ClassVar[bool] = True
 
@@ -99,22 +97,22 @@ class Container(Node):
         raise NotImplementedError
 
     def rule_columns(self) -> dict:
-        """The facts of `hyperapi.authz` as columns of `base_query` (or constants known here)."""
+        """The facts of `hyperapi.auth.rules` as columns of `base_query` (or constants known here)."""
         raise NotImplementedError
 
     @property
-    def item_kind(self) -> str:
-        return self.item_class.kind
+    def item_rules(self) -> str:
+        return self.item_class.rules
 
     def allows(self, identity, permission):
         """SQL: the rows on which `identity` holds `permission`, by the same rules as the ACLs."""
-        return authz.sql_allows(self.item_kind, permission, identity, self.rule_columns())
+        return sql_allows(self.item_rules, permission, identity, self.rule_columns())
 
     def list_query(self, identity, writable: bool = False):
         """The rows the caller may see (and with `writable`, may also change)."""
-        query = self.base_query().where(self.allows(identity, authz.Permission.VIEW))
+        query = self.base_query().where(self.allows(identity, Permission.VIEW))
         if writable:
-            query = query.where(self.allows(identity, authz.Permission.EDIT))
+            query = query.where(self.allows(identity, Permission.EDIT))
         return query
 
     def key_of(self, row) -> str:
@@ -142,7 +140,7 @@ class Container(Node):
 class Selection(Node):
     """`<collection>/set/a;b;c/`: some items of a collection, by key."""
 
-    kind = "api"
+    rules = "open"
 
     def __init__(self, request, name, parent):
         super().__init__(request, name, parent)
@@ -154,7 +152,7 @@ class Selection(Node):
 
 
 class SetNode(Node):
-    kind = "api"
+    rules = "open"
 
     def __getitem__(self, name):
         return Selection(self.request, name, self)
@@ -167,7 +165,7 @@ class SetNode(Node):
 class CollectionSchema(Node):
     """`<collection>/schema/`: what the collection's items are and how it may be queried (SPEC §6)."""
 
-    kind = "api"
+    rules = "open"
 
     @property
     def container(self) -> Container:
@@ -207,7 +205,7 @@ def url_templates(root_class: type[Node], prefix: str = "/") -> list[UrlTemplate
             if name is None:
                 key = param_name(child) if issubclass(child, Item) else "ids"
                 while key in params:  # keep every parameter name unique within one template
-                    key = f"{child.kind}_{key}"
+                    key = f"{child.rules}_{key}"
                 segment, params = "{" + key + "}", (*params, key)
             else:
                 segment = name

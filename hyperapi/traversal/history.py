@@ -13,7 +13,7 @@ from .base import Container, Item, Node
 class Restore(Node):
     """`…/projects/{prj}/history/{id}/restore/`: POST brings a deleted party back."""
 
-    kind = "project_history"
+    rules = "project_history"
     plural = "parties"
 
     def facts(self):
@@ -31,8 +31,8 @@ class HistoryEntryNode(Item):
         return self.row[0]
 
     @property
-    def kind(self):  # the rules of the collection it belongs to
-        return self.__parent__.entry_kind
+    def rules(self):  # the rules of the collection it belongs to
+        return self.__parent__.entry_rules
 
     def facts(self):
         return self.__parent__.facts()
@@ -43,10 +43,10 @@ class ProjectHistoryEntryNode(HistoryEntryNode):
 
 
 class History(Container):
-    kind = "history"
+    rules = "history"
     plural = "history entries"
     item_class = HistoryEntryNode
-    entry_kind: ClassVar[str]
+    entry_rules: ClassVar[str]
     key_column = HistoryEntry.id
 
     def facts(self):
@@ -67,8 +67,8 @@ class History(Container):
         return self.facts()
 
     @property
-    def item_kind(self) -> str:
-        return self.entry_kind
+    def item_rules(self) -> str:
+        return self.entry_rules
 
     def load(self, key):
         if not key.isdigit() or len(key) > 18:
@@ -83,18 +83,14 @@ class History(Container):
 
 
 class OrganizationHistory(History):
-    entry_kind = "organization_history"
-
-    def facts(self):
-        facts = self.__parent__.facts()
-        return {**facts, "org_archived": facts["archived"]}
+    entry_rules = "organization_history"
 
     def scope(self):
         return HistoryEntry.organization_id == self.__parent__.row.id
 
 
 class ProjectHistory(History):
-    entry_kind = "project_history"
+    entry_rules = "project_history"
     item_class = ProjectHistoryEntryNode
 
     def scope(self):
@@ -102,7 +98,7 @@ class ProjectHistory(History):
 
 
 class PartyHistory(History):
-    entry_kind = "party_history"
+    entry_rules = "party_history"
 
     def scope(self):
         party = self.__parent__.row
@@ -114,8 +110,8 @@ class ResourceHistory(History):
     those who may edit it where the URL finds it."""
 
     @property
-    def entry_kind(self):
-        return f"{self.__parent__.kind}_history"
+    def entry_rules(self):
+        return f"{self.__parent__.rules}_history"
 
     def facts(self):
         return self.__parent__.facts()

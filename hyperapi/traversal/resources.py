@@ -4,7 +4,7 @@ and flat under /api/v1/resources/ (every resource the caller may see).
 A resource attached to several entities has one nested node per attachment. Its flat node is allowed
 what any of its nested nodes allows the caller — an attachment counts only where the caller can see
 the entity it is attached to — and deleting it outright needs the right to delete it at every
-attachment. The nested nodes' ACLs come from `hyperapi.authz.RULES`, so this adds no rule of its own.
+attachment. The nested nodes' ACLs come from `hyperapi.auth.rules.RULES`, so this adds no rule of its own.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from typing import ClassVar
 from pyramid.authorization import Allow
 from sqlalchemy import and_, select
 
-from .. import visibility
-from ..authz import DENY_ALL, Permission, user_principal
+from ..auth import visibility
+from ..auth.rules import DENY_ALL, Permission, user_principal
 from ..models import Organization, Party, Project, Resource, ResourceAttachment, ResourceFile, User, target_of
 from .base import Container, Item, Node
 from .history import ResourceHistory
@@ -28,7 +28,7 @@ class ResourceContent(Node):
     """`…/resources/{id}/content`: the file. Whoever sees the resource may fetch it (the policy checks
     every ancestor, the resource included)."""
 
-    kind = "api"
+    rules = "open"
     label = "Resource"
     trailing_slash = False
 
@@ -73,15 +73,15 @@ class NestedResourceNode(ResourceNode):
 
 
 class OrganizationResourceNode(NestedResourceNode):
-    kind = "organization_resource"
+    rules = "organization_resource"
 
 
 class ProjectResourceNode(NestedResourceNode):
-    kind = "project_resource"
+    rules = "project_resource"
 
 
 class PartyResourceNode(NestedResourceNode):
-    kind = "project_resource"  # the project's rules, under a party the caller can see
+    rules = "project_resource"  # the project's rules, under a party the caller can see
 
 
 class Resources(ResourceCollection):
@@ -118,17 +118,16 @@ class Resources(ResourceCollection):
 
 
 class OrganizationResources(Resources):
-    kind = "organization_resources"
+    rules = "organization_resources"
     item_class = OrganizationResourceNode
     entity_type = "organization"
 
     def facts(self):
-        org = self.entity
-        return {"organization_id": org.id, "org_archived": org.archived}
+        return self.__parent__.child_facts()
 
 
 class ProjectResources(Resources):
-    kind = "project_resources"
+    rules = "project_resources"
     item_class = ProjectResourceNode
     entity_type = "project"
 
@@ -137,7 +136,7 @@ class ProjectResources(Resources):
 
 
 class PartyResources(Resources):
-    kind = "project_resources"
+    rules = "project_resources"
     item_class = PartyResourceNode
     entity_type = "party"
 
@@ -151,7 +150,7 @@ class PartyResources(Resources):
 class FlatResourceNode(ResourceNode):
     """`/resources/{id}/`: the same object as its nested URLs."""
 
-    kind = "resource"
+    rules = "resource"
 
     def __acl__(self):
         if self._acl is None:
@@ -178,7 +177,7 @@ class FlatResourceNode(ResourceNode):
 
 
 class AllResources(ResourceCollection):
-    kind = "all_resources"
+    rules = "all_resources"
     item_class = FlatResourceNode
 
     def base_query(self):

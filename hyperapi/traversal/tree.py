@@ -7,8 +7,8 @@ from typing import ClassVar
 from sqlalchemy import select
 from sqlalchemy.sql.elements import False_, True_
 
-from .. import visibility
-from ..authz import Permission, sql_allows
+from ..auth import visibility
+from ..auth.rules import Permission
 from ..models import Organization, OrganizationMember, Party, Project, ProjectMember, Token, User
 from .base import CollectionSchema, Container, Item, Node
 from .history import OrganizationHistory, PartyHistory, ProjectHistory
@@ -19,7 +19,7 @@ from .resources import AllResources, OrganizationResources, PartyResources, Proj
 
 
 class TokenNode(Item):
-    kind = "token"
+    rules = "token"
     label = "Token"
 
     def facts(self):
@@ -27,7 +27,7 @@ class TokenNode(Item):
 
 
 class TokenContainer(Container):
-    kind = "tokens"
+    rules = "tokens"
     plural = "tokens"
     item_class = TokenNode
 
@@ -46,18 +46,18 @@ class TokenContainer(Container):
 
 
 class Login(Node):
-    kind = "login"
+    rules = "login"
     plural = "tokens"
 
 
 class Account(Node):
-    kind = "account"
+    rules = "account"
     label = "Account"
     children = {"login": Login, "tokens": TokenContainer}
 
 
 class UserNode(Item):
-    kind = "user"
+    rules = "user"
     label = "User"
     param = "username"
 
@@ -66,7 +66,7 @@ class UserNode(Item):
 
 
 class UserContainer(Container):
-    kind = "users"
+    rules = "users"
     plural = "users"
     item_class = UserNode
 
@@ -105,14 +105,14 @@ class Member(Item):
 
 
 class OrganizationMemberNode(Member):
-    kind = "organization_member"
+    rules = "organization_member"
 
     def facts(self):
         return {**self.__parent__.facts(), "user_id": self.membership.user_id}
 
 
 class ProjectMemberNode(Member):
-    kind = "project_member"
+    rules = "project_member"
 
     def facts(self):
         return {**self.__parent__.facts(), "user_id": self.membership.user_id}
@@ -124,6 +124,7 @@ class Members(Container):
     plural = "members"
     model: ClassVar[type]  # OrganizationMember or ProjectMember
     scope: ClassVar[str]  # its column naming the organization or project
+    parent_field: ClassVar[str]  # how a membership names what it is a membership of
 
     key_column = User.username
 
@@ -145,25 +146,26 @@ class Members(Container):
 
 
 class OrganizationMembers(Members):
-    kind = "organization_members"
+    rules = "organization_members"
     item_class = OrganizationMemberNode
     model = OrganizationMember
     scope = "organization_id"
+    parent_field = "organization"
 
     @property
     def organization(self) -> Organization:
         return self.__parent__.row
 
     def facts(self):
-        org = self.organization
-        return {"organization_id": org.id, "org_archived": org.archived}
+        return self.__parent__.child_facts()
 
 
 class ProjectMembers(Members):
-    kind = "project_members"
+    rules = "project_members"
     item_class = ProjectMemberNode
     model = ProjectMember
     scope = "project_id"
+    parent_field = "project"
 
     @property
     def project(self) -> Project:
@@ -177,7 +179,7 @@ class ProjectMembers(Members):
 
 
 class PartyNode(Item):
-    kind = "party"
+    rules = "party"
     label = "Party"
     children = {"history": PartyHistory, "resources": PartyResources}
 
@@ -186,7 +188,7 @@ class PartyNode(Item):
 
 
 class PartyContainer(Container):
-    kind = "parties"
+    rules = "parties"
     plural = "parties"
     item_class = PartyNode
 
@@ -228,7 +230,7 @@ class PartyContainer(Container):
 
 
 class ProjectNode(Item):
-    kind = "project"
+    rules = "project"
     label = "Project"
     children = {"members": ProjectMembers, "parties": PartyContainer, "resources": ProjectResources,
                 "history": ProjectHistory}
@@ -258,7 +260,7 @@ class ProjectNode(Item):
 
 
 class ProjectContainer(Container):
-    kind = "projects"
+    rules = "projects"
     plural = "projects"
     item_class = ProjectNode
 
@@ -267,8 +269,7 @@ class ProjectContainer(Container):
         return self.__parent__.row
 
     def facts(self):
-        org = self.organization
-        return {"organization_id": org.id, "org_archived": org.archived}
+        return self.__parent__.child_facts()
 
     def load(self, key):
         org_id = self.organization.id
@@ -290,7 +291,7 @@ class ProjectContainer(Container):
 class AllProjects(Container):
     """/projects/: every project the caller may see, under organizations the caller may see."""
 
-    kind = "all_projects"
+    rules = "all_projects"
     plural = "projects"
     item_class = ProjectNode
     children = {"schema": CollectionSchema}  # no set/: a project is known by its slug only within its organization
@@ -311,12 +312,7 @@ class AllProjects(Container):
     def base_query(self):
         # The organization's visibility is part of the base: a project is listed only under a
         # visible organization, whatever permission is asked of the project itself.
-        identity = self.request.identity
-        return (
-            select(Project, Organization)
-            .join(Organization, Project.organization_id == Organization.id)
-            .where(sql_allows("organization", Permission.VIEW, identity, visibility.organization_columns()))
-        )
+        return visibility.projects_in_visible_organizations(self.request.identity, Project, Organization)
 
     def rule_columns(self):
         return visibility.project_columns(Project.organization_id, Organization.archived)
@@ -326,7 +322,7 @@ class AllProjects(Container):
 
 
 class OrganizationNode(Item):
-    kind = "organization"
+    rules = "organization"
     label = "Organization"
     children = {"members": OrganizationMembers, "projects": ProjectContainer, "resources": OrganizationResources,
                 "history": OrganizationHistory}
@@ -335,9 +331,13 @@ class OrganizationNode(Item):
         org = self.row
         return {"organization_id": org.id, "access": org.access, "archived": org.archived}
 
+    def child_facts(self):
+        """What the collections under an organization know about where they are."""
+        return {"organization_id": self.row.id, "org_archived": self.row.archived}
+
 
 class OrganizationContainer(Container):
-    kind = "organizations"
+    rules = "organizations"
     plural = "organizations"
     item_class = OrganizationNode
 
@@ -363,12 +363,12 @@ class OrganizationContainer(Container):
 class OpenAPIDocument(Node):
     """`/api/v1/openapi.json`: the OpenAPI document of the whole API."""
 
-    kind = "api"
+    rules = "open"
     trailing_slash = False
 
 
 class ApiRoot(Node):
-    kind = "api"
+    rules = "open"
     label = "API"
     children = {
         "openapi.json": OpenAPIDocument,
@@ -381,12 +381,12 @@ class ApiRoot(Node):
 
 
 class ApiVersions(Node):
-    kind = "api"
+    rules = "open"
     children = {"v1": ApiRoot}
 
 
 class SiteRoot(Node):
-    kind = "api"
+    rules = "open"
     children = {"api": ApiVersions}
 
     def __init__(self, request):

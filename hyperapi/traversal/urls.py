@@ -5,7 +5,8 @@ keeps every segment it has ever quoted in a module-level dict that is never empt
 warns that arbitrary values make it "a memory leak"). Our segments are the ids of parties, resources,
 tokens…: one entry per entity whose URL the process has ever written, for the process's lifetime — the
 soak run saw it grow with every party created. This adapter makes the same URLs (same quoting, same
-virtual-root handling) and keeps nothing; quoting a short id costs a microsecond.
+virtual-root handling) and keeps nothing; quoting a short id costs a microsecond. A node whose
+`trailing_slash` is false (a file's `content`, `openapi.json`) gets none.
 """
 
 from pyramid.encode import url_quote
@@ -20,7 +21,7 @@ class UncachedResourceURL(ResourceURL):
     def __init__(self, resource, request):
         physical_path_tuple = resource_path_tuple(resource)
         physical_path = join_path_tuple(physical_path_tuple)
-        if physical_path_tuple != ("",):
+        if physical_path_tuple != ("",) and getattr(resource, "trailing_slash", True):
             physical_path_tuple = physical_path_tuple + ("",)
             physical_path = physical_path + "/"
         virtual_path, virtual_path_tuple = physical_path, physical_path_tuple

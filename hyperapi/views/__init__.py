@@ -1,27 +1,15 @@
-"""The HTTP layer: thin views over `hyperapi.services`, registered per context type on one service.
+"""The HTTP layer: thin views — validate, call a service, present — declared through configuration
+(`registration`), one module per kind of entity, on the nodes of the traversal tree."""
 
-Each module declares its views when imported; `includeme` puts them on a Cornice service made for
-this configuration (so the app factory can be called more than once in a process).
-"""
+from .registration import register_service
 
-from ..traversal import base, tree
-from ..traversal import history as history_nodes
-from ..traversal import resources as resource_nodes
-from . import history, members, organizations, parties, projects, resources, root, users  # noqa: F401 - they declare views
-from .common import make_service, register_fallbacks
-
-
-def _node_types():
-    abstract = (base.Node, base.Item, base.Container, tree.Member, tree.Members, history_nodes.History,
-                resource_nodes.ResourceNode, resource_nodes.NestedResourceNode, resource_nodes.ResourceCollection,
-                resource_nodes.Resources)
-    found = [*vars(tree).values(), *vars(history_nodes).values(), *vars(resource_nodes).values()]
-    nodes = [obj for obj in found if isinstance(obj, type) and issubclass(obj, base.Node) and obj not in abstract]
-    return list(dict.fromkeys([*nodes, base.SetNode, base.Selection, base.CollectionSchema]))
+ENTITY_VIEWS = (".discovery", ".organizations", ".projects", ".parties", ".members", ".users", ".resources",
+                ".history")
 
 
 def includeme(config):
-    config.include(".html")  # first: its static route must come before the service's `/*traverse`
-    config.add_cornice_service(make_service())
-    register_fallbacks(config, _node_types(), root.options_view)
-    config.include(".errors")
+    config.include(".registration")
+    for module in ENTITY_VIEWS:
+        config.include(module)
+    register_service(config)
+    config.include(".allow")

@@ -8,12 +8,12 @@ from urllib.parse import quote
 from pyramid.response import Response
 from sqlalchemy import select
 
-from .. import collections as q
-from .. import responses, visibility
-from ..authz import Permission
-from ..errors import forbidden, invalid
-from ..models import ENTITY_TYPES, Organization, Project, Resource, ResourceAttachment, ResourceFile
-from ..schemas import attach_schema, resource_schema
+from ..auth.rules import Permission
+from ..listing import credentials_in
+from ..models import ResourceFile
+from ..representations import resources
+from ..representations.links import api_root, path
+from ..schemas import CREATE, PATCH, REPLACE, attach_schema, resource_schema
 from ..services import resources as service
 from ..traversal.resources import (
     AllResources,
@@ -27,171 +27,30 @@ from ..traversal.resources import (
     ResourceContent,
     forget,
 )
-from .common import (
-    CREATE,
-    PATCH,
-    READONLY,
-    REPLACE,
-    SELECTABLE,
-    Body,
-    add_view,
-    check_if_match,
-    collection_response,
-    created_response,
-    isoformat,
-    json_response,
-    link,
-    object_response,
-    path,
-    tracked_fields,
-    version_etag,
-)
-from .errors import not_found
+from ..web.errors import forbidden, invalid
+from ..web.exception_views import not_found
+from .answers import changed, check_if_match, collection_answer, created, deleted, object_answer
+from .bodies import Body
+from .viewset import READONLY
 
-ATTACHMENTS = q.Listing(
-    name="attachment",
-    fields={
-        "entity_type": q.choice(ResourceAttachment.entity_type, ENTITY_TYPES),
-        "organization": q.text(Organization.slug, operators=q.CHOICE_OPERATORS),
-        "project": q.text(Project.slug, operators=q.CHOICE_OPERATORS, nullable=True),
-        "party": q.text(ResourceAttachment.party_id, operators=q.CHOICE_OPERATORS, nullable=True),
-    },
-)
-
-_URI = {"type": "string", "format": "uri-reference"}
-_NULLABLE_URI = {"type": ["string", "null"], "format": "uri-reference"}
-
-LISTING = q.Listing(
-    name="resource",
-    fields={
-        "name": q.text(Resource.name),
-        "description": q.text(Resource.description),
-        "original_file": q.text(Resource.original_file),
-        "mime_type": q.text(Resource.mime_type),
-        "entity_type": q.choice(Resource.entity_type, ENTITY_TYPES),
-        "size": q.integer(Resource.size),
-        "archived": q.boolean(Resource.archived),
-        "created": q.moment(Resource.created),
-        "last_updated": q.moment(Resource.last_updated),
-    },
-    search=(Resource.name, Resource.description, Resource.original_file),
-    ordering={"name": Resource.name, "created": Resource.created, "last_updated": Resource.last_updated,
-              "size": Resource.size},
-    default_ordering=("name",),
-    tiebreaker=Resource.id,
-    relations={
-        # `attachments__party=<id>`: only through attachments to entities the caller can see.
-        "attachments": q.Relation(lambda: ATTACHMENTS, Resource.id, ResourceAttachment.resource_id,
-                                  visibility.attachments),
-    },
-    output=("id", "resource_uri", "name", "description", "file", "original_file", "mime_type", "size", "sha256",
-            "revision", "previous_files", "entity_type", "attachments", "contributor", "archived", "created",
-            "last_updated", "version", "_links"),
-    described={
-        "file": q.Out("uri", "Where to download the bytes (the current revision)."),
-        "original_file": q.Out("string", "The file's name as the client gave it, made safe."),
-        "mime_type": q.Out("string", "The type detected from the bytes."),
-        "size": q.Out("integer", "The size in bytes."),
-        "sha256": q.Out("string", "SHA-256 of the bytes, in hex; the download's ETag."),
-        "revision": q.Out("integer", "The revision of the file; replacing the file adds one."),
-        "previous_files": q.Out("list", "The earlier revisions of the file.", json={"type": "array", "items": {
-            "type": "object",
-            "properties": {"revision": {"type": "integer"}, "file": _URI, "original_file": {"type": "string"},
-                           "mime_type": {"type": "string"}, "size": {"type": "integer"},
-                           "sha256": {"type": "string"}, "contributor": _NULLABLE_URI,
-                           "created": {"type": "string", "format": "date-time"}}}}),
-        "entity_type": q.Out("string", "What the resource was first attached to."),
-        "attachments": q.Out("list", "The entities it is attached to that the caller may see.", json={
-            "type": "array", "items": {"type": "object", "properties": {
-                "entity_type": {"enum": list(ENTITY_TYPES)}, "href": _URI}}}),
-        "contributor": q.Out("related", "Who uploaded it (null if the caller may not see that user).",
-                             nullable=True, related="user", json=_NULLABLE_URI),
-    },
-)
+READONLY_FIELDS = READONLY | {"file", "original_file", "mime_type", "size", "sha256", "revision", "previous_files",
+                              "entity_type", "attachments", "contributor"}
 
 
-
-def _canonical(request, node):
-    """Its URL for this caller: under the first entity it is attached to that the caller can see."""
-    for nested in node.attachments():
-        if request.has_permission(Permission.VIEW, nested):
-            return nested
-    return node
+def _contributor_id(request) -> int | None:
+    identity = request.identity
+    return identity.user_id if identity is not None else None
 
 
-def _user_link(request, user) -> str | None:
-    """A user's URI, only for a caller who may follow it."""
-    if user is None:
-        return None
-    node = request.root["api"]["v1"]["users"].wrap(user)
-    return path(request, node) if request.has_permission(Permission.VIEW, node) else None
-
-
-def represent(request, node, depth: int = 0) -> dict:
-    resource = node.row
-    canonical = _canonical(request, node)
-    href = path(request, canonical)
-    content = href + "content"
-    files = node.files()
-    uploader = {stored.revision: user for stored, user in files}
-    visible = [nested for nested in node.attachments() if request.has_permission(Permission.VIEW, nested)]
-    attachments = [{"entity_type": n.__parent__.entity_type, "href": path(request, n.attached_to)} for n in visible]
-    links = {
-        "self": link(href),
-        "up": link(path(request, canonical.__parent__)),
-        "content": link(content),
-        "attachments": [link(attachment["href"]) for attachment in attachments],
-    }
-    if "history" in canonical.children:
-        links["history"] = link(href + "history/")
-    return {
-        "id": resource.id,
-        "resource_uri": href,
-        "name": resource.name,
-        "description": resource.description,
-        "file": content,
-        "original_file": resource.original_file,
-        "mime_type": resource.mime_type,
-        "size": resource.size,
-        "sha256": resource.sha256,
-        "revision": resource.revision,
-        "previous_files": [
-            {
-                "revision": stored.revision,
-                "file": f"{content}?revision={stored.revision}",
-                "original_file": stored.original_file,
-                "mime_type": stored.mime_type,
-                "size": stored.size,
-                "sha256": stored.sha256,
-                "contributor": _user_link(request, uploader[stored.revision]),
-                "created": isoformat(stored.created),
-            }
-            for stored, _ in files
-            if stored.revision < resource.revision
-        ],
-        "entity_type": resource.entity_type,
-        "attachments": attachments,
-        "contributor": _user_link(request, uploader.get(1)),
-        "archived": resource.archived,
-        **tracked_fields(resource),
-        "_links": links,
-    }
-
-
-# --- collections: list, upload, attach ------------------------------------------------------------
-
-
-def list_resources(request):
-    return collection_response(request, request.context, LISTING, represent)
+# --- collections: upload, attach ------------------------------------------------------------------
 
 
 def _attachable(request, resource_id: str, place: dict):
     """The resource a body's `{"id": …}` names: it does not exist for a caller who cannot see it, and
     only one who may edit it may attach it (an attachment gives the rules of its place: a collector
     attaching an organization's document to their project would become its editor)."""
-    node = request.root["api"]["v1"]["resources"]
     try:
-        flat = node[resource_id]
+        flat = api_root(request)["resources"][resource_id]
     except KeyError:
         flat = None
     if flat is None or not request.has_permission(Permission.VIEW, flat):
@@ -204,16 +63,17 @@ def _attachable(request, resource_id: str, place: dict):
 
 
 def post(request):
+    """A new file (multipart), or with `{"id": …}` a resource that exists, attached here."""
     container = request.context
     data = request.validated
     if "id" in data:
         flat = _attachable(request, data["id"], container.place())
-        service.attach(request, container.place(), flat.row)
+        service.attach(request.db, container.place(), flat.row)
         forget(request, flat.row.id)
-        node = container.wrap(flat.row)
-        return created_response(request, node, represent)
-    resource = service.create(request, container.place(), data)
-    return created_response(request, container.wrap(resource), represent)
+        return created(request, container.wrap(flat.row), resources.represent)
+    resource = service.create(request.db, request.files, request.upload_policy,
+                              container.place(), data, _contributor_id(request))
+    return created(request, container.wrap(resource), resources.represent)
 
 
 # --- one resource ---------------------------------------------------------------------------------
@@ -221,33 +81,34 @@ def post(request):
 
 def get(request):
     node = request.context
-    return object_response(request, node, represent, LISTING, record=node.row)
+    return object_answer(request, node, resources.represent, resources.LISTING, record=node.row)
 
 
 def put(request):
     node = request.context
     check_if_match(request, node.row)
-    service.update(request, node.row, request.validated)
+    service.update(request.db, request.files, request.upload_policy, node.row,
+                   request.validated, _contributor_id(request))
     forget(request, node.row.id)
-    return json_response(request, represent(request, node, 0), etag=version_etag(node.row))
+    return changed(request, node, resources.represent)
 
 
 def detach(request):
     node = request.context
     check_if_match(request, node.row)
-    service.detach(request, node.row, node.__parent__.target)
-    return responses.no_content()
+    service.detach(request.db, request.files, node.row, node.__parent__.target)
+    return deleted()
 
 
 def delete(request):
     node = request.context
     check_if_match(request, node.row)
-    service.delete(request, node.row)
-    return responses.no_content()
+    service.delete(request.db, request.files, node.row)
+    return deleted()
 
 
 def current(request):
-    values = represent(request, request.context, 0)
+    values = resources.represent(request, request.context, 0)
     # A client may send back the links it was given, whichever URL it fetched them from.
     values["resource_uri"] = frozenset({values["resource_uri"], path(request, request.context)})
     return values
@@ -278,7 +139,7 @@ def content_disposition(filename: str) -> str:
 
 def _revision(request, resource):
     errors = {key: "Unknown query parameter." for key in request.GET.keys()
-              if key not in ("revision", *q.credentials_in(request.GET))}
+              if key not in ("revision", *credentials_in(request.GET))}
     raw = request.GET.getall("revision")
     if len(raw) > 1:
         errors["revision"] = "Give this parameter once."
@@ -319,26 +180,27 @@ def content(request):
 
 # --- registration ---------------------------------------------------------------------------------
 
-READONLY_FIELDS = READONLY | {"file", "original_file", "mime_type", "size", "sha256", "revision", "previous_files",
-                              "entity_type", "attachments", "contributor"}
-
-for container in (OrganizationResources, ProjectResources, PartyResources, AllResources):
-    add_view(container, "GET", list_resources, Permission.VIEW, listing=LISTING)
-    SELECTABLE[container] = (LISTING, represent)
 UPLOAD = Body(resource_schema, CREATE, READONLY_FIELDS, files=frozenset({"file"}))
 ATTACH = Body(attach_schema, CREATE)
+NESTED_COLLECTIONS = (OrganizationResources, ProjectResources, PartyResources)
+NESTED_ITEMS = (OrganizationResourceNode, ProjectResourceNode, PartyResourceNode)
 
-for container in (OrganizationResources, ProjectResources, PartyResources):
-    # A POST uploads a new file, or with `{"id": …}` attaches a resource that exists.
-    add_view(container, "POST", post, Permission.CREATE,
-             replace(UPLOAD, variant=lambda data: ATTACH if "id" in data else UPLOAD))
-for item in (OrganizationResourceNode, ProjectResourceNode, PartyResourceNode, FlatResourceNode):
-    add_view(item, "GET", get, Permission.VIEW)
-    add_view(item, "PATCH", put, Permission.EDIT,
-             Body(resource_schema, PATCH, READONLY_FIELDS, current, files=frozenset({"file"})))
-for item in (OrganizationResourceNode, ProjectResourceNode, PartyResourceNode):
-    add_view(item, "PUT", put, Permission.EDIT,
-             Body(resource_schema, REPLACE, READONLY_FIELDS, current, files=frozenset({"file"})))
-    add_view(item, "DELETE", detach, Permission.DELETE)
-add_view(FlatResourceNode, "DELETE", delete, Permission.DELETE)
-add_view(ResourceContent, "GET", content, Permission.VIEW)
+
+def includeme(config):
+    for container in (*NESTED_COLLECTIONS, AllResources):
+        config.add_api_collection(container, resources.LISTING, resources.represent)
+        config.add_api_view(container, "GET", collection_answer, Permission.VIEW)
+    for container in NESTED_COLLECTIONS:
+        # A POST uploads a new file, or with `{"id": …}` attaches a resource that exists.
+        config.add_api_view(container, "POST", post, Permission.CREATE,
+                            replace(UPLOAD, variant=lambda data: ATTACH if "id" in data else UPLOAD))
+    for item in (*NESTED_ITEMS, FlatResourceNode):
+        config.add_api_view(item, "GET", get, Permission.VIEW)
+        config.add_api_view(item, "PATCH", put, Permission.EDIT,
+                            Body(resource_schema, PATCH, READONLY_FIELDS, current, files=frozenset({"file"})))
+    for item in NESTED_ITEMS:
+        config.add_api_view(item, "PUT", put, Permission.EDIT,
+                            Body(resource_schema, REPLACE, READONLY_FIELDS, current, files=frozenset({"file"})))
+        config.add_api_view(item, "DELETE", detach, Permission.DELETE)
+    config.add_api_view(FlatResourceNode, "DELETE", delete, Permission.DELETE)
+    config.add_api_view(ResourceContent, "GET", content, Permission.VIEW)

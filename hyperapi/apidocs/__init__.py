@@ -1,0 +1,2 @@
+"""The API described, from the declarations that run it: each collection's `schema/` (`describe`)
+and the OpenAPI document (`openapi`)."""
