@@ -18,8 +18,8 @@ from alembic.script import ScriptDirectory
 from webtest import TestApp
 
 from hyperapi import cli
+from hyperapi.cli.demo import DEMO_FILES, DEMO_PASSWORD, USERS
 from hyperapi.db import DATABASE_URL_ENV, make_engine
-from hyperapi.demo import DEMO_FILES, DEMO_PASSWORD, USERS
 from hyperapi.migrations import alembic_config
 from hyperapi.models import Organization, Party, Project, Resource, Token, User, metadata
 from hyperapi.storage import LocalStorage

@@ -16,12 +16,12 @@ import transaction
 from pyramid.paster import get_appsettings, setup_logging
 from sqlalchemy import select
 
-from . import _coerce_settings
-from .db import make_engine, make_session_factory, session_for_transaction
-from .migrations import upgrade
-from .models import User
-from .services import users as user_service
-from .storage import FileTransaction, storage_from_settings
+from .. import _coerce_settings
+from ..db import make_engine, make_session_factory, session_for_transaction
+from ..migrations import upgrade
+from ..models import User
+from ..services import users as user_service
+from ..storage import FileTransaction, storage_from_settings
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -67,7 +67,7 @@ def run(argv: list[str], out=sys.stdout) -> int:
     settings = _coerce_settings(get_appsettings(args.config))
     engine = make_engine(settings)
     if args.command in ("initdb", "migrate"):
-        from . import _prepare_database_dir
+        from .. import _prepare_database_dir
 
         _prepare_database_dir(engine)
         upgrade(settings, engine)
@@ -81,7 +81,7 @@ def run(argv: list[str], out=sys.stdout) -> int:
                 load_demo(session_for_transaction(make_session_factory(engine), tm), out=out, files=files)
         return 0
 
-    from .schemas import user_create_schema
+    from ..schemas import user_create_schema
 
     tm = transaction.TransactionManager(explicit=True)
     with tm:
@@ -104,7 +104,7 @@ def run(argv: list[str], out=sys.stdout) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from .errors import APIError
+    from ..errors import APIError
 
     try:
         return run(sys.argv[1:] if argv is None else argv)

@@ -8,7 +8,7 @@ import sys
 
 from sqlalchemy import select
 
-from .models import (
+from ..models import (
     Organization,
     OrganizationMember,
     Party,
@@ -21,8 +21,8 @@ from .models import (
     random_id,
     target_of,
 )
-from .security import hash_password
-from .storage import new_key
+from ..security import hash_password
+from ..storage import new_key
 
 DEMO_PASSWORD = "demo-password"
 
