@@ -352,7 +352,7 @@ def test_user_add_superuser(install):
 
 def test_user_add_asks_for_the_password_when_not_given(install, monkeypatch):
     install.run("initdb")
-    monkeypatch.setattr(cli.getpass, "getpass", lambda prompt="": GOOD_PASSWORD)
+    monkeypatch.setattr("getpass.getpass", lambda prompt="": GOOD_PASSWORD)
     code, _ = install.run("user", "add", "yuki")
     assert code == 0
     assert install.login("yuki", GOOD_PASSWORD).status_int == 201

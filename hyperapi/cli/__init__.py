@@ -1,120 +1,149 @@
-"""`hyperapi INI COMMAND`: set up the database, add users, make tokens.
+"""`hyperapi INI COMMAND`: set up the database, manage users and their API tokens.
 
     hyperapi development.ini initdb [--demo]
     hyperapi development.ini migrate
-    hyperapi development.ini user add NAME [--password P] [--superuser] [--email E] [--full-name N]
+    hyperapi development.ini user add NAME [--password P | --password-stdin] [--superuser] [--email E]
+                                           [--full-name N]
+    hyperapi development.ini user list [--json]
+    hyperapi development.ini user passwd NAME [--password P | --password-stdin]
     hyperapi development.ini token create NAME [--name LABEL]
+    hyperapi development.ini token list NAME [--json]
+    hyperapi development.ini token revoke ID | token revoke NAME --all
+
+A failure the operator can put right is one line on stderr, `error: <what is wrong> — <what to do>`,
+and a non-zero status (see `failures`); `--traceback` adds the traceback, `-v` the INFO logging of
+Alembic.
 """
 
 from __future__ import annotations
 
 import argparse
-import getpass
+import os
 import sys
+import traceback
 
-import transaction
-from pyramid.paster import get_appsettings, setup_logging
-from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError
 
-from .. import _coerce_settings
-from ..db import make_engine, make_session_factory, session_for_transaction
-from ..migrations import upgrade
-from ..models import User
-from ..services import users as user_service
-from ..storage import FileTransaction, storage_from_settings
+from ..errors import APIError
+from . import database, passwords, tokens, users
+from .failures import BUG, INTERRUPTED, CommandError, Failure, one_line
+from .installation import Installation
+
+COMMANDS = ("initdb", "migrate", "user", "token")
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="hyperapi", description="Administer a hyperapi installation.")
-    parser.add_argument("config", help="the .ini file, e.g. development.ini")
-    commands = parser.add_subparsers(dest="command", required=True)
+def _common_options() -> argparse.ArgumentParser:
+    """Accepted before or after the command: `hyperapi -v x.ini migrate` and `hyperapi x.ini migrate -v`.
+    SUPPRESS keeps a subcommand's parser from resetting what the main parser has already set."""
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
+                        help="show what Alembic does (its INFO logging)")
+    common.add_argument("--traceback", action="store_true", default=argparse.SUPPRESS,
+                        help="on failure, print the whole traceback too (for a bug report)")
+    return common
 
-    initdb = commands.add_parser("initdb", help="create or upgrade the schema")
+
+def parser() -> argparse.ArgumentParser:
+    common = _common_options()
+    parser = argparse.ArgumentParser(prog="hyperapi", parents=[common],
+                                     description="Administer a hyperapi installation.")
+    parser.add_argument("config", metavar="INI", help="the installation's .ini file, e.g. development.ini")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def command(parent, name, handler, help):
+        sub = parent.add_parser(name, parents=[common], help=help, description=help)
+        sub.set_defaults(handler=handler)
+        return sub
+
+    initdb = command(commands, "initdb", database.initdb, "create or upgrade the schema")
     initdb.add_argument("--demo", action="store_true", help="also load a small demonstration data set")
-    commands.add_parser("migrate", help="upgrade the schema to the newest migration")
+    command(commands, "migrate", database.migrate, "upgrade the schema to the newest migration")
 
-    user = commands.add_parser("user", help="manage users").add_subparsers(dest="action", required=True)
-    add = user.add_parser("add", help="add a user")
-    add.add_argument("username")
-    add.add_argument("--password", help="asked for when not given")
-    add.add_argument("--superuser", action="store_true")
-    add.add_argument("--email")
-    add.add_argument("--full-name", default="")
+    user = commands.add_parser("user", help="manage users").add_subparsers(dest="action", required=True,
+                                                                            metavar="ACTION")
+    add = command(user, "add", users.add, "add a user")
+    add.add_argument("username", metavar="NAME")
+    passwords.add_options(add)
+    add.add_argument("--superuser", action="store_true", help="may do everything")
+    add.add_argument("--email", metavar="E")
+    add.add_argument("--full-name", metavar="N", default="")
+    listing = command(user, "list", users.list_users, "list the users")
+    listing.add_argument("--json", action="store_true", help="as JSON, for programs")
+    passwd = command(user, "passwd", users.passwd, "set a user's password and revoke all their tokens")
+    passwd.add_argument("username", metavar="NAME")
+    passwords.add_options(passwd)
 
-    token = commands.add_parser("token", help="manage API tokens").add_subparsers(dest="action", required=True)
-    create = token.add_parser("create", help="create a token for a user and print its key")
-    create.add_argument("username")
-    create.add_argument("--name", default="cli", help="a label for the token")
+    token = commands.add_parser("token", help="manage API tokens").add_subparsers(dest="action", required=True,
+                                                                                  metavar="ACTION")
+    create = command(token, "create", tokens.create, "create a token for a user and print its key")
+    create.add_argument("username", metavar="NAME")
+    create.add_argument("--name", default="cli", metavar="LABEL", help="what the token is for")
+    listing = command(token, "list", tokens.list_tokens, "list a user's tokens (never their keys)")
+    listing.add_argument("username", metavar="NAME")
+    listing.add_argument("--json", action="store_true", help="as JSON, for programs")
+    revoke = command(token, "revoke", tokens.revoke, "revoke a token by its id, or all of a user's with --all")
+    revoke.add_argument("target", metavar="ID|NAME", help="a token's id (see `token list`); with --all, a username")
+    revoke.add_argument("--all", action="store_true", help="revoke every token of the user NAME")
     return parser
 
 
-class CommandError(Exception):
-    pass
+def parse(argv: list[str]) -> argparse.Namespace:
+    cli = parser()
+    positional = [word for word in argv if not word.startswith("-")]
+    if positional and positional[0] in COMMANDS and not os.path.exists(positional[0]):
+        # `hyperapi user add zoe` would otherwise read as the .ini file "user" and the command "add".
+        cli.error(f"the .ini file comes first: hyperapi INI {' '.join(argv)}")
+    return cli.parse_args(argv)
 
 
-def _validated(schema_factory, data: dict) -> dict:
-    import colander
-
+def execute(args: argparse.Namespace, site: Installation, out) -> None:
+    """Run the command; what goes wrong is raised as a `Failure`."""
+    site.load()
     try:
-        return schema_factory().deserialize(data)
-    except colander.Invalid as exc:
-        raise CommandError("; ".join(f"{k}: {v}" for k, v in exc.asdict().items())) from None
+        args.handler(args, site, out)
+    except APIError as exc:  # a service refusing what the command asked
+        raise CommandError(exc.message) from exc
+    except DBAPIError as exc:
+        raise site.failure_of(exc) from exc
 
 
 def run(argv: list[str], out=sys.stdout) -> int:
-    args = _parser().parse_args(argv)
-    setup_logging(args.config)
-    settings = _coerce_settings(get_appsettings(args.config))
-    engine = make_engine(settings)
-    if args.command in ("initdb", "migrate"):
-        from .. import _prepare_database_dir
-
-        _prepare_database_dir(engine)
-        upgrade(settings, engine)
-        print("Schema is up to date.", file=out)
-        if args.command == "initdb" and args.demo:
-            from .demo import load_demo
-
-            tm = transaction.TransactionManager(explicit=True)
-            with tm:
-                files = FileTransaction(storage_from_settings(settings), tm)
-                load_demo(session_for_transaction(make_session_factory(engine), tm), out=out, files=files)
-        return 0
-
-    from ..schemas import user_create_schema
-
-    tm = transaction.TransactionManager(explicit=True)
-    with tm:
-        db = session_for_transaction(make_session_factory(engine), tm)
-        if args.command == "user":
-            password = args.password or getpass.getpass(f"Password for {args.username}: ")
-            data = {"username": args.username, "password": password, "is_superuser": args.superuser,
-                    "full_name": args.full_name}
-            if args.email:
-                data["email"] = args.email
-            user = user_service.create(db, _validated(user_create_schema, data))
-            print(f"Created user {user.username}{' (superuser)' if user.is_superuser else ''}.", file=out)
-        elif args.command == "token":
-            user = db.scalar(select(User).where(User.username == args.username))
-            if user is None:
-                raise CommandError(f"There is no user {args.username!r}.")
-            _, key = user_service.new_token(db, user, name=args.name)
-            print(key, file=out)
+    """Run a command in this process (failures are raised, not printed); 0 when it is done."""
+    args = parse(argv)
+    site = Installation(args.config, verbose=getattr(args, "verbose", False))
+    try:
+        execute(args, site, out)
+    finally:
+        site.close()
     return 0
 
 
 def main(argv: list[str] | None = None) -> int:
-    from ..errors import APIError
-
+    """The console script: every failure is one line on stderr and a non-zero status."""
+    argv = sys.argv[1:] if argv is None else argv
+    args = parse(argv)  # a usage error exits here with status 2, as argparse does
+    site = Installation(args.config, verbose=getattr(args, "verbose", False))
     try:
-        return run(sys.argv[1:] if argv is None else argv)
-    except CommandError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    except APIError as exc:
-        print(f"error: {exc.message}", file=sys.stderr)
-        return 2
+        execute(args, site, sys.stdout)
+        sys.stdout.flush()
+        return 0
+    except Failure as exc:
+        return _fail(site, args, exc, exc.line(), exc.status)
+    except KeyboardInterrupt as exc:
+        return _fail(site, args, exc, "interrupted", INTERRUPTED)
+    except BrokenPipeError:  # `hyperapi … user list | head -1`: the reader has gone; so do we, quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+    except Exception as exc:
+        line = (f"unexpected {type(exc).__name__}: {one_line(exc)} — this is a bug in hyperapi; run the "
+                "command again with --traceback and report what it prints")
+        return _fail(site, args, exc, line, BUG)
+    finally:
+        site.close()
 
 
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+def _fail(site: Installation, args: argparse.Namespace, exc: BaseException, line: str, status: int) -> int:
+    if getattr(args, "traceback", False):
+        print(site.redact("".join(traceback.format_exception(exc))), file=sys.stderr, end="")
+    print(site.redact(f"error: {line}"), file=sys.stderr)
+    return status

@@ -1,0 +1,90 @@
+"""`user add`, `user list`, `user passwd`."""
+
+from __future__ import annotations
+
+import json
+
+import colander
+
+from ..errors import APIError
+from ..schemas import user_create_schema
+from ..services import users as user_service
+from . import output, passwords
+from .failures import CommandError
+
+
+def find_user(db, site, username: str):
+    user = user_service.by_username(db, username)
+    if user is None:
+        raise CommandError(f"there is no user {username!r}", f"`{site.command('user', 'list')}` shows who there is")
+    return user
+
+
+def add(args, site, out) -> None:
+    data = {"username": args.username, "is_superuser": args.superuser, "full_name": args.full_name}
+    if args.email:
+        data["email"] = args.email
+    # Everything but the password is checked before anybody is asked to type one.
+    without_password = user_create_schema()
+    del without_password["password"]
+    validated(without_password, data)
+    with site.transaction() as db:
+        if user_service.by_username(db, args.username) is not None:
+            raise CommandError(f"there is already a user {args.username!r}",
+                               "choose another username, or give them a new password with "
+                               f"`{site.command('user', 'passwd', args.username)}`")
+    data["password"] = passwords.read(args, f"Password for {args.username}: ")
+    data = validated(user_create_schema(), data)
+    with site.transaction() as db:
+        try:
+            user = user_service.create(db, data)
+        except APIError as exc:
+            raise refused(exc, data) from exc
+        print(f"Created user {user.username}{' (superuser)' if user.is_superuser else ''}.", file=out)
+
+
+def list_users(args, site, out) -> None:
+    with site.transaction() as db:
+        users = [{"username": u.username, "full_name": u.full_name, "is_superuser": u.is_superuser, "email": u.email}
+                 for u in user_service.list_all(db)]
+    if args.json:
+        output.as_json(out, users)
+    elif not users:
+        print(f"No users yet; add one with `{site.command('user', 'add', 'NAME')}`.", file=out)
+    else:
+        output.table(out, ["USERNAME", "FULL NAME", "SUPERUSER", "EMAIL"],
+                     [[u["username"], u["full_name"], "yes" if u["is_superuser"] else "no", u["email"] or ""]
+                      for u in users])
+
+
+def passwd(args, site, out) -> None:
+    with site.transaction() as db:
+        find_user(db, site, args.username)
+    password = passwords.read(args, f"New password for {args.username}: ")
+    validated(user_create_schema()["password"], password)
+    with site.transaction() as db:
+        revoked = user_service.set_password(db, find_user(db, site, args.username), password)
+    print(f"Changed the password of {args.username} and revoked {revoked} token{'' if revoked == 1 else 's'}: "
+          "whoever used them must sign in again.", file=out)
+
+
+def validated(schema: colander.SchemaNode, data):
+    try:
+        return schema.deserialize(data)
+    except colander.Invalid as exc:
+        raise CommandError(_fields(exc.asdict(), data if isinstance(data, dict) else {})) from None
+
+
+def refused(exc: APIError, data: dict) -> CommandError:
+    """A service's refusal (a taken username or email, a reserved word), in the command's words."""
+    errors = json.loads(exc.body).get("errors")
+    return CommandError(_fields(errors, data) if errors else exc.message)
+
+
+def _fields(errors: dict, data: dict) -> str:
+    parts = []
+    for field, message in errors.items():
+        value = data.get(field) if field != "password" else None  # a password is never repeated
+        shown = f" {value!r}" if isinstance(value, str) and value else ""
+        parts.append(f"invalid {field.replace('_', ' ')}{shown}: {message}")
+    return "; ".join(parts)
