@@ -116,10 +116,16 @@ class Installation:
                 else f"the section [{exc.section}]")
         elif isinstance(exc, configparser.InterpolationMissingOptionError):
             problem = f"`{exc.option}` in [{exc.section}] uses %({exc.reference})s, which is not defined"
+        elif isinstance(exc, configparser.InterpolationSyntaxError):
+            # A URL-encoded password (%2F) is the usual cause; the value is not repeated: it may be one.
+            problem = (f"`{exc.option}` in [{exc.section}] holds a % that is neither %% nor %(name)s "
+                       "(write a literal % as %%)")
         elif isinstance(exc, configparser.ParsingError):
-            problem = "some lines are neither `[section]` nor `name = value`"
-        else:
-            problem = one_line(exc.message)
+            problem = f"line {exc.errors[0][0]} is neither `[section]` nor `name = value`"
+        else:  # its message may quote a raw value, which may be a password
+            option, section = getattr(exc, "option", None), getattr(exc, "section", None)
+            problem = f"{type(exc).__name__}" + (f" in `{option}`" if option else "") + (
+                f" of [{section}]" if section else "")
         return SetupError(f"{self.ini} is not a valid .ini file: {problem}", "fix that line")
 
     # --- the database ------------------------------------------------------------------------------
