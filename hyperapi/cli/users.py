@@ -64,8 +64,11 @@ def passwd(args, site, out) -> None:
     validated(user_create_schema()["password"], password)
     with site.transaction() as db:
         revoked = user_service.set_password(db, find_user(db, site, args.username), password)
-    print(f"Changed the password of {args.username} and revoked {revoked} token{'' if revoked == 1 else 's'}: "
-          "whoever used them must sign in again.", file=out)
+    if revoked:
+        print(f"Changed the password of {args.username} and revoked {revoked} token{'' if revoked == 1 else 's'}: "
+              "whoever used them must sign in again.", file=out)
+    else:
+        print(f"Changed the password of {args.username} (who had no tokens to revoke).", file=out)
 
 
 def validated(schema: colander.SchemaNode, data):
