@@ -30,6 +30,11 @@ from .failures import BUG, INTERRUPTED, CommandError, Failure, one_line
 from .installation import Installation
 
 COMMANDS = ("initdb", "migrate", "user", "token")
+EPILOG = """\
+`hyperapi INI user --help`, `hyperapi INI token --help` list their actions.
+
+exit status: 0 done; 1 the installation (its .ini file, its database, the schema) needs fixing;
+2 the command was wrong (its arguments, its data, an unknown name); 3 a bug in hyperapi."""
 
 
 def _common_options() -> argparse.ArgumentParser:
@@ -45,7 +50,8 @@ def _common_options() -> argparse.ArgumentParser:
 
 def parser() -> argparse.ArgumentParser:
     common = _common_options()
-    parser = argparse.ArgumentParser(prog="hyperapi", parents=[common],
+    parser = argparse.ArgumentParser(prog="hyperapi", parents=[common], epilog=EPILOG,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter,
                                      description="Administer a hyperapi installation.")
     parser.add_argument("config", metavar="INI", help="the installation's .ini file, e.g. development.ini")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
