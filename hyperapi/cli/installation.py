@@ -52,7 +52,7 @@ class Installation:
 
     def command(self, *words: str) -> str:
         """A command line to suggest, for this same .ini file."""
-        return " ".join(["hyperapi", shlex.quote(self.ini), *words])
+        return " ".join(["hyperapi", *(shlex.quote(word) for word in (self.ini, *words))])
 
     def _check_file(self) -> None:
         if not os.path.exists(self.ini):
