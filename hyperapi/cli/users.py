@@ -65,8 +65,8 @@ def passwd(args, site, out) -> None:
     with site.transaction() as db:
         revoked = user_service.set_password(db, find_user(db, site, args.username), password)
     if revoked:
-        print(f"Changed the password of {args.username} and revoked {revoked} token{'' if revoked == 1 else 's'}: "
-              "whoever used them must sign in again.", file=out)
+        tokens = "1 token: whoever used it" if revoked == 1 else f"{revoked} tokens: whoever used them"
+        print(f"Changed the password of {args.username} and revoked {tokens} must sign in again.", file=out)
     else:
         print(f"Changed the password of {args.username} (who had no tokens to revoke).", file=out)
 
