@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import logging
+import datetime
+import json
 import os
+import select
 import sqlite3
 import subprocess
 import sys
 import textwrap
-from contextlib import contextmanager
 from io import StringIO
 
 import pytest
@@ -18,11 +19,13 @@ from alembic.script import ScriptDirectory
 from webtest import TestApp
 
 from hyperapi import cli
+from hyperapi.cli.demo import DEMO_FILES, DEMO_PASSWORD, USERS
 from hyperapi.db import DATABASE_URL_ENV, make_engine
 from hyperapi.db.migrations import alembic_config
-from hyperapi.demo import DEMO_FILES, DEMO_PASSWORD, USERS
 from hyperapi.files.storage import LocalStorage
 from hyperapi.models import Organization, Party, Project, Resource, Token, User, metadata
+
+from .console import COMMAND, hyperapi, preserved_logging
 
 API = "/api/v1"
 MIGRATIONS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "alembic")
@@ -133,26 +136,6 @@ class Caller:
 
     def post(self, url, body):
         return self.app.post_json(url, body, headers=self.headers, expect_errors=True)
-
-
-@contextmanager
-def preserved_logging():
-    """`setup_logging` runs logging.fileConfig, which replaces root handlers and disables the loggers
-    that exist; put the process's logging back as it was for the tests that follow."""
-    root = logging.getLogger()
-    handlers, level = list(root.handlers), root.level
-    loggers = {name: (logger.disabled, logger.level, list(logger.handlers))
-               for name, logger in logging.root.manager.loggerDict.items() if isinstance(logger, logging.Logger)}
-    try:
-        yield
-    finally:
-        root.handlers[:] = handlers
-        root.setLevel(level)
-        for name, logger in logging.root.manager.loggerDict.items():
-            if isinstance(logger, logging.Logger):
-                disabled, logger_level, logger_handlers = loggers.get(name, (False, logging.NOTSET, []))
-                logger.disabled, logger.level = disabled, logger_level
-                logger.handlers[:] = logger_handlers
 
 
 @pytest.fixture
@@ -352,7 +335,7 @@ def test_user_add_superuser(install):
 
 def test_user_add_asks_for_the_password_when_not_given(install, monkeypatch):
     install.run("initdb")
-    monkeypatch.setattr(cli.getpass, "getpass", lambda prompt="": GOOD_PASSWORD)
+    monkeypatch.setattr("getpass.getpass", lambda prompt="": GOOD_PASSWORD)
     code, _ = install.run("user", "add", "yuki")
     assert code == 0
     assert install.login("yuki", GOOD_PASSWORD).status_int == 201
@@ -391,6 +374,135 @@ def test_duplicate_user_is_refused_with_exit_code_2(install, capsys):
     assert "error" in capsys.readouterr().err.lower()
     assert install.scalar(sa.select(sa.func.count()).select_from(User)) == 1
     assert install.login("zoe", GOOD_PASSWORD).status_int == 201  # the first one's password stands
+
+
+def test_user_add_reads_the_password_from_stdin(install):
+    install.run("initdb")
+    result = hyperapi(install.ini, "user", "add", "zoe", "--password-stdin", stdin=GOOD_PASSWORD + "\n")
+    assert result.status == 0, result.stderr
+    assert result.stdout == "Created user zoe.\n"
+    assert install.login("zoe", GOOD_PASSWORD).status_int == 201
+
+
+def on_a_terminal(argv: list[str], answers: list[str]) -> tuple[int, str, str]:
+    """Run the console script with a pseudo-terminal for stdin and stderr (where getpass asks), typing
+    each answer once its prompt has appeared: (status, stdout, what the terminal showed)."""
+    main, child = os.openpty()
+    env = {k: v for k, v in os.environ.items() if k != DATABASE_URL_ENV}
+    process = subprocess.Popen([*COMMAND, *argv], stdin=child, stdout=subprocess.PIPE, stderr=child, env=env,
+                               start_new_session=True)
+    os.close(child)
+    shown = b""
+    try:
+        for number, answer in enumerate(answers, start=1):
+            # getpass flushes what was typed before its prompt: wait for the prompt, then type
+            while shown.count(b": ") < number:
+                ready, _, _ = select.select([main], [], [], 60)
+                assert ready, shown
+                shown += os.read(main, 1024)
+            os.write(main, answer.encode() + b"\n")
+        while True:
+            try:
+                chunk = os.read(main, 1024)
+            except OSError:  # EIO: the child has closed the terminal
+                break
+            if not chunk:
+                break
+            shown += chunk
+        stdout = process.stdout.read().decode()
+        return process.wait(timeout=60), stdout, shown.decode()
+    finally:
+        os.close(main)
+        process.stdout.close()
+        if process.poll() is None:
+            process.kill()
+
+
+def test_user_add_on_a_terminal_asks_twice_without_echo(install):
+    install.run("initdb")
+    status, out, shown = on_a_terminal([install.ini, "user", "add", "yuki"], [GOOD_PASSWORD, GOOD_PASSWORD])
+    assert status == 0, shown
+    assert "Password for yuki: " in shown and "The same again: " in shown
+    assert GOOD_PASSWORD not in shown  # not echoed
+    assert out == "Created user yuki.\n"
+    assert install.login("yuki", GOOD_PASSWORD).status_int == 201
+
+
+def test_user_add_on_a_terminal_with_two_different_passwords(install):
+    install.run("initdb")
+    status, out, shown = on_a_terminal([install.ini, "user", "add", "yuki"], [GOOD_PASSWORD, "another password"])
+    assert status == 2
+    assert shown.splitlines()[-1] == "error: the two passwords differ — run the command again"
+    assert install.scalar(sa.select(sa.func.count()).select_from(User)) == 0
+
+
+# --- user list -------------------------------------------------------------------------------------
+
+
+def test_user_list_is_a_table_in_columns(demo):
+    code, out = demo.run("user", "list")
+    assert code == 0
+    header, *rows = out.splitlines()
+    assert header.split() == ["USERNAME", "FULL", "NAME", "SUPERUSER", "EMAIL"]
+    assert [row.split()[0] for row in rows] == sorted(u for u, _, _ in USERS)
+    columns = [header.index(title) for title in ("FULL NAME", "SUPERUSER", "EMAIL")]
+    for row, (username, full_name, superuser) in zip(rows, sorted(USERS), strict=True):
+        cells = [row[:columns[0]], row[columns[0]:columns[1]], row[columns[1]:columns[2]], row[columns[2]:]]
+        assert [cell.strip() for cell in cells] == [username, full_name, "yes" if superuser else "no",
+                                                    f"{username}@example.org"]
+
+
+def test_user_list_as_json(demo):
+    code, out = demo.run("user", "list", "--json")
+    assert code == 0
+    assert json.loads(out) == [{"username": u, "full_name": name, "is_superuser": superuser,
+                                "email": f"{u}@example.org"} for u, name, superuser in sorted(USERS)]
+
+
+def test_user_list_without_users(install):
+    install.run("initdb")
+    code, out = install.run("user", "list")
+    assert code == 0 and out.startswith("No users yet")
+    assert json.loads(install.run("user", "list", "--json")[1]) == []
+
+
+def test_user_list_never_prints_control_characters(install):
+    """A full name comes from the API; an escape sequence in it must not reach the operator's terminal."""
+    install.run("initdb")
+    install.run("user", "add", "zoe", "--password", GOOD_PASSWORD, "--full-name", "Zoe \x1b[31mRed\x1b[0m")
+    out = install.run("user", "list")[1]
+    assert "\x1b" not in out and "Zoe ?[31mRed?[0m" in out
+
+
+# --- user passwd -----------------------------------------------------------------------------------
+
+
+def test_user_passwd_changes_the_password_and_revokes_every_token(install):
+    install.run("initdb")
+    install.run("user", "add", "zoe", "--password", GOOD_PASSWORD)
+    install.run("user", "add", "yan", "--password", GOOD_PASSWORD)
+    keys = [install.run("token", "create", "zoe")[1].strip(), install.login("zoe", GOOD_PASSWORD).json["token"]]
+    other = install.run("token", "create", "yan")[1].strip()
+    for key in [*keys, other]:
+        assert install.as_(key).get(f"{API}/account/").status_int == 200
+
+    result = hyperapi(install.ini, "user", "passwd", "zoe", "--password-stdin", stdin="a brand new password\n")
+    assert result.status == 0, result.stderr
+    assert result.stdout == ("Changed the password of zoe and revoked 2 tokens: whoever used them must sign in "
+                             "again.\n")
+    for key in keys:
+        assert install.as_(key).get(f"{API}/account/").status_int == 401
+    assert install.as_(other).get(f"{API}/account/").status_int == 200  # another user's stay
+    assert install.login("zoe", GOOD_PASSWORD).status_int == 401
+    assert install.login("zoe", "a brand new password").status_int == 201
+
+
+def test_user_passwd_of_a_user_without_tokens(install):
+    install.run("initdb")
+    install.run("user", "add", "zoe", "--password", GOOD_PASSWORD)
+    code, out = install.run("user", "passwd", "zoe", "--password", "a brand new password")
+    assert code == 0 and out == "Changed the password of zoe (who had no tokens to revoke).\n"
+    assert install.login("zoe", "a brand new password").status_int == 201
 
 
 # --- token create ----------------------------------------------------------------------------------
@@ -435,6 +547,86 @@ def test_token_create_for_unknown_user_exits_2(install, capsys):
     err = capsys.readouterr().err
     assert "nobody" in err and "Traceback" not in err
     assert install.scalar(sa.select(sa.func.count()).select_from(Token)) == 0
+
+
+# --- token list ------------------------------------------------------------------------------------
+
+
+def test_token_list_shows_what_a_token_is_never_its_key(install):
+    install.run("initdb")
+    install.run("user", "add", "zoe", "--password", GOOD_PASSWORD)
+    laptop = install.run("token", "create", "zoe", "--name", "laptop")[1].strip()
+    phone = install.run("token", "create", "zoe", "--name", "phone")[1].strip()
+    assert install.as_(laptop).get(f"{API}/account/").status_int == 200  # the laptop's is used once
+    hashes = install.scalar(sa.select(sa.func.group_concat(Token.key_hash))).split(",")
+    assert len(hashes) == 2
+
+    result = hyperapi(install.ini, "token", "list", "zoe")
+    assert result.status == 0, result.stderr
+    header, *rows = result.stdout.splitlines()
+    assert header.split() == ["ID", "NAME", "CREATED", "LAST", "USED", "EXPIRES"]
+    assert [row.split()[1] for row in rows] == ["laptop", "phone"]
+    last_used = header.index("LAST USED")
+    assert rows[0][last_used:].split()[0] != "never" and rows[1][last_used:].split() == ["never", "never"]
+    for secret in (laptop, phone, *hashes):
+        assert secret not in result.stdout
+
+    listed = json.loads(install.run("token", "list", "zoe", "--json")[1])
+    assert [set(t) for t in listed] == [{"id", "name", "created", "last_used", "expires"}] * 2
+    assert [t["id"] for t in listed] == [row.split()[0] for row in rows]
+    assert listed[0]["last_used"].endswith("Z") and listed[1]["last_used"] is None
+    assert install.run("user", "add", "yan", "--password", GOOD_PASSWORD)[0] == 0
+    assert install.run("token", "list", "yan")[1] == "yan has no tokens.\n"
+
+
+def test_token_list_marks_expired_tokens(install):
+    install.run("initdb")
+    install.run("user", "add", "zoe", "--password", GOOD_PASSWORD)
+    install.run("token", "create", "zoe")
+    engine = install.engine()
+    with engine.begin() as connection:
+        connection.execute(sa.update(Token).values(expires=datetime.datetime(2020, 1, 1, tzinfo=datetime.UTC)))
+    engine.dispose()
+    assert "2020-01-01T00:00Z (expired)" in install.run("token", "list", "zoe")[1]
+
+
+# --- token revoke ----------------------------------------------------------------------------------
+
+
+def test_token_revoke_one_by_its_id(install):
+    install.run("initdb")
+    install.run("user", "add", "zoe", "--password", GOOD_PASSWORD)
+    laptop = install.run("token", "create", "zoe", "--name", "laptop")[1].strip()
+    phone = install.run("token", "create", "zoe", "--name", "phone")[1].strip()
+    laptop_id = json.loads(install.run("token", "list", "zoe", "--json")[1])[0]["id"]
+
+    result = hyperapi(install.ini, "token", "revoke", laptop_id)
+    assert result.status == 0, result.stderr
+    assert result.stdout == f"Revoked token {laptop_id} (laptop) of zoe.\n"
+    assert install.as_(laptop).get(f"{API}/account/").status_int == 401
+    assert install.as_(phone).get(f"{API}/account/").status_int == 200
+
+
+def test_token_revoke_all_of_a_user(install):
+    install.run("initdb")
+    install.run("user", "add", "zoe", "--password", GOOD_PASSWORD)
+    install.run("user", "add", "yan", "--password", GOOD_PASSWORD)
+    keys = [install.run("token", "create", "zoe")[1].strip() for _ in range(3)]
+    other = install.run("token", "create", "yan")[1].strip()
+    code, out = install.run("token", "revoke", "zoe", "--all")
+    assert code == 0 and out == "Revoked 3 tokens of zoe.\n"
+    for key in keys:
+        assert install.as_(key).get(f"{API}/account/").status_int == 401
+    assert install.as_(other).get(f"{API}/account/").status_int == 200
+    assert install.login("zoe", GOOD_PASSWORD).status_int == 201  # the password still works
+
+
+def test_python_m_hyperapi_cli_is_the_same_program(install):
+    install.run("initdb")
+    result = hyperapi(install.ini, "user", "list", "--json", command=[sys.executable, "-m", "hyperapi.cli"])
+    assert result.status == 0 and json.loads(result.stdout) == []
+    missing = hyperapi("missing.ini", "user", "list", command=[sys.executable, "-m", "hyperapi.cli"])
+    assert missing.status == 1 and missing.stderr.startswith("error: there is no file missing.ini")
 
 
 def test_bad_token_is_refused(install):

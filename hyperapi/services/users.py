@@ -6,6 +6,7 @@ from sqlalchemy import select
 from ..auth.passwords import hash_key, hash_password, verify_password
 from ..db.recording import record_cascade
 from ..models import OrganizationMember, Project, ProjectMember, Token, User, utcnow
+from . import tokens
 from .exceptions import Conflict, Invalid, Refused
 from .slugs import RESERVED
 
@@ -19,6 +20,14 @@ def _check_unique(db, user_id, username=None, email=None) -> None:
         other = db.scalar(select(User.id).where(User.email == email))
         if other is not None and other != user_id:
             raise Conflict("A user with this email already exists.", {"email": "This email is taken."})
+
+
+def by_username(db, username: str) -> User | None:
+    return db.scalar(select(User).where(User.username == username))
+
+
+def list_all(db) -> list[User]:
+    return list(db.scalars(select(User).order_by(User.username)))
 
 
 def create(db, data: dict) -> User:
@@ -54,6 +63,18 @@ def update(db, user: User, data: dict, by: User) -> None:
     db.flush()
 
 
+def set_password(db, user: User, password: str, keep_token: Token | None = None) -> int:
+    """Give the user a new password and revoke all their tokens but `keep_token`; return how many
+    were revoked.
+
+    A password is changed because it may be known to someone else, who may have signed in with it
+    already: their tokens must stop working too. When users change their own password, their current
+    token (`keep_token`) may stay, so that the request's own session goes on."""
+    user.password_hash = hash_password(password)
+    db.flush()
+    return tokens.revoke_all(db, user, keep=keep_token)
+
+
 def update_account(db, user: User, data: dict) -> None:
     """The caller changing themselves: a new password needs the current one."""
     current = data.pop("current_password", None)
@@ -84,7 +105,7 @@ def new_token(db, user: User, name: str = "", expires: datetime.datetime | None 
 
 
 def login(db, username: str, password: str, ttl: datetime.timedelta) -> tuple[Token, str] | None:
-    user = db.scalar(select(User).where(User.username == username))
+    user = by_username(db, username)
     if not verify_password(user, password):
         return None
     return new_token(db, user, name="login", expires=utcnow() + ttl)

@@ -5,6 +5,7 @@ from ..renderers import Answer
 from ..representations import users
 from ..representations.links import path
 from ..schemas import CREATE, PATCH, account_schema, login_schema, token_schema, user_create_schema, user_update_schema
+from ..services import tokens
 from ..services import users as service
 from ..traversal import Account, Login, TokenContainer, TokenNode, UserContainer, UserNode
 from ..web.errors import APIError
@@ -57,8 +58,7 @@ def get_token(request):
 
 
 def delete_token(request):
-    request.db.delete(request.context.row)
-    request.db.flush()
+    tokens.revoke(request.db, request.context.row)
     return deleted()
 
 

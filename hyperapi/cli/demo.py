@@ -8,9 +8,9 @@ import sys
 
 from sqlalchemy import select
 
-from .auth.passwords import hash_password
-from .files.storage import new_key
-from .models import (
+from ..auth.passwords import hash_password
+from ..files.storage import new_key
+from ..models import (
     Organization,
     OrganizationMember,
     Party,
