@@ -13,7 +13,8 @@ they have just read), half without. Every write names the party after a unique c
 - no lost update: every accepted write answered a different version, and those versions are exactly
   2, 3, …, 1 + accepted; the party's final `version` is 1 + the number of accepted writes;
 - the final name is the name sent by the accepted write that answered the highest version;
-- the party's ETag is its version.
+- the party's ETag names its final state: the body of the write that answered the highest version is
+  the body a GET answers, and an `If-None-Match` with that GET's ETag is a 304.
 
 The history of the party's changes is checked by the history tests.
 """
@@ -171,7 +172,9 @@ def test_concurrent_patches_lose_no_update(server, party):
     final = json.loads(body)
     assert final["version"] == 1 + len(accepted), (final["version"], len(accepted))
     assert final["name"] == accepted[-1].name, (final["name"], accepted[-1].name)
-    assert headers["ETag"] == f'"{final["version"]}"'
+    assert body == accepted[-1].body  # the last accepted write answered what a GET now answers
+    unchanged, _, _ = call(server, "GET", path, key, headers={"If-None-Match": headers["ETag"]})
+    assert unchanged == 304
 
 
 def test_the_database_agrees(database, party, server):

@@ -299,7 +299,7 @@ def test_the_flat_url_is_the_same_object(client, world):
     flat = viewer.get(f"{API}/resources/{created['id']}/")
     nested = viewer.get(created["resource_uri"])
     assert flat.status_int == 200 and flat.json == nested.json
-    assert flat.headers["ETag"] == nested.headers["ETag"] == '"1"'
+    assert flat.headers["ETag"] == nested.headers["ETag"]
     assert viewer.get(f"{API}/resources/{created['id']}/content").body == PDF
     # PUT is only on the nested URLs (SPEC §2); the flat one takes PATCH.
     assert client.as_(world["dina"]).put(f"{API}/resources/{created['id']}/", {"name": "x"}).status_int == 405

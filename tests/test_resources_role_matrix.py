@@ -2,8 +2,9 @@
 
 Every expected status below is written out by hand from SPEC §3 and the rules of resources (a resource
 is seen where it is attached, by whoever sees the entity; archived, only by those who may edit it there;
-the flat /resources/{id}/ is allowed what any of its attachments allows, and deleting it outright needs
-the right to delete it at every attachment). Nothing here asks `hyperapi.authz`.
+the flat /resources/{id}/ is allowed what any of its attachments allows, and a DELETE there detaches it
+from every attachment where the caller may delete it — deleting it when none remains). Nothing here asks
+`hyperapi.auth.rules`.
 
 The world: users, organizations, projects and parties made directly in the database by the factory; the
 resources uploaded over HTTP by a superuser (and `attach`ed, for those attached twice), before `dusty`
@@ -389,17 +390,17 @@ MATRIX = [
     ("GET",     FLAT + "{r_party}/content",            None,              "404 404 200 200 200 200 200 200 404"),
     ("GET",     FLAT + "{r_party_arch}/",              None,              "404 404 404 200 404 200 200 200 404"),
     ("GET",     FLAT + "{r_party_arch}/content",       None,              "404 404 404 200 404 200 200 200 404"),
-    # on a party of side and on open: changed by whoever may change it at either; deleted outright only by
-    # whoever may delete it at both (and sees both)
+    # on a party of side and on open: changed by whoever may change it at either; a DELETE detaches it from
+    # whatever the caller may delete it from (the manager of open: open only; it stays on the party)
     ("GET",     FLAT + "{r_union}/",                   None,              ALL_200),
     ("PATCH",   FLAT + "{r_union}/",                   RENAME,            "401 403 403 200 403 200 200 200 200"),
-    ("DELETE",  FLAT + "{r_union}/",                   None,              "401 403 403 204 403 403 403 204 403"),
+    ("DELETE",  FLAT + "{r_union}/",                   None,              "401 403 403 204 403 403 204 204 403"),
     ("GET",     FLAT + "{r_union}/content",            None,              ALL_200),
     ("GET",     FLAT + "{r_union_arch}/",              None,              "404 404 404 200 404 200 200 200 200"),
     ("OPTIONS", FLAT + "{r_union_arch}/",              None,              "404 404 404 200 404 200 200 200 200"),
     ("PATCH",   FLAT + "{r_union_arch}/",              RENAME,            "404 404 404 403a 404 403a 403a 403a 403a"),
     ("PATCH",   FLAT + "{r_union_arch}/",              UNARCHIVE,         "404 404 404 200 404 200 200 200 200"),
-    ("DELETE",  FLAT + "{r_union_arch}/",              None,              "404 404 404 204 404 403 403 204 403"),
+    ("DELETE",  FLAT + "{r_union_arch}/",              None,              "404 404 404 204 404 403 204 204 403"),
     ("GET",     FLAT + "{r_union_arch}/content",       None,              "404 404 404 200 404 200 200 200 200"),
     ("GET",     FLAT + "{r_far}/",                     None,              ALL_200),
     ("PATCH",   FLAT + "{r_far}/",                     RENAME,            "401 403 403 403 403 403 403 200 403"),
@@ -838,7 +839,7 @@ def test_role_matrix(world, db, storage, method, path, body, role, token):
     elif method in ("PUT", "PATCH"):
         check_changed(world, db, role, url, rid, body, response, before)
     elif method == "DELETE":
-        check_deleted(world, db, storage, url, rid, before, keys_before)
+        check_deleted(world, db, storage, role, url, rid, before, keys_before)
 
 
 def check_content(world: World, rid: str, response) -> None:
@@ -920,7 +921,11 @@ def check_changed(world, db, role, url, rid, body, response, before) -> None:
     assert again.status_int == 200 and again.json == obj, describe("GET", url, role, again)
 
 
-def check_deleted(world, db, storage, url, rid, before, keys_before) -> None:
+# A flat DELETE that leaves the resource attached: (caller, resource) -> where it stays.
+KEPT_BY_A_FLAT_DELETE = {("manager", "r_union"): PTY_SIDE, ("manager", "r_union_arch"): PTY_SIDE}
+
+
+def check_deleted(world, db, storage, role, url, rid, before, keys_before) -> None:
     after = resource_tables(db)
     previous = sorted(a[1] for a in before["attachments"] if a[0] == rid)
     files = [f[2] for f in before["files"] if f[0] == rid]
@@ -928,10 +933,14 @@ def check_deleted(world, db, storage, url, rid, before, keys_before) -> None:
         # Detached from this entity only; the last detachment deletes the resource.
         target = world.targets[nested_under(url)]
         left = [t for t in previous if t != target]
-        assert targets_of(db, rid) == left
-        gone = not left
     else:
-        gone = True
+        # Flat: detached from every entity the caller may delete it from. Only the manager of `open`
+        # may delete a resource at one of its attachments and not at another (the party of `side`).
+        name = next(name for name, value in world.placeholders.items() if value == rid)
+        kept = KEPT_BY_A_FLAT_DELETE.get((role, name))
+        left = [world.targets[world.url(kept)]] if kept else []
+    assert targets_of(db, rid) == left
+    gone = not left
     assert resource_exists(db, rid) == (not gone)
     assert [a for a in after["attachments"] if a[0] != rid] == [a for a in before["attachments"] if a[0] != rid]
     assert [r for r in after["resources"] if r[0] != rid] == [r for r in before["resources"] if r[0] != rid]
@@ -1028,13 +1037,16 @@ def test_detaching_removes_one_attachment_and_the_last_one_deletes(world, db, st
     assert admin.get(flat_url(rid)).status_int == 404
 
 
-def test_deleting_outright_needs_the_right_everywhere_it_is_attached(world, db):
+def test_a_flat_delete_detaches_what_the_caller_may_and_reveals_nothing_hidden(world, db):
     rid = world.placeholders["r_union"]
-    # The manager of `open` may detach it there, and change it, but may not delete it from a party of a
-    # project they do not even see.
+    # The manager of `open` may detach it there but not from a party of a project they do not even see:
+    # their DELETE detaches it from `open`, and says nothing of the party.
     response = world.caller("manager").delete(flat_url(rid))
-    assert (response.status_int, response.json) == (403, {"error": NOT_ALLOWED["DELETE"]})
-    assert resource_exists(db, rid)
+    assert (response.status_int, response.body) == (204, b"")
+    assert targets_of(db, rid) == [world.targets[world.url(PTY_SIDE)]]
+    assert world.caller("manager").get(flat_url(rid)).status_int == 404  # no longer anywhere they see
+    # A collector may delete it nowhere: refused, whatever else holds it.
+    assert world.caller("other").delete(flat_url(rid)).status_int == 403
     assert world.caller("admin").delete(flat_url(rid)).status_int == 204
     assert not resource_exists(db, rid)
 

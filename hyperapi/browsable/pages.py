@@ -365,7 +365,7 @@ def html_renderer_factory(info):
         response = request.response
         response.content_type = "text/html"
         response.charset = "utf-8"
-        finish(request, response, data, Answer(answer.body, headers=answer.headers), negotiated=True)
+        finish(request, response, data, answer, negotiated=True)
         _finish(request, response)
         return data
 

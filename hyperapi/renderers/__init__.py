@@ -4,8 +4,12 @@ A view returns an `Answer` (the body, and what a format needs besides it); the v
 `negotiated`, which draws it in the format the request asked for (`negotiation.requested_format`)
 with the renderer registered under that format's name: `json`, `hal`, `csv`, `xml`, `jsonp` here, and
 `html` from `hyperapi.browsable`. Writes answer JSON through the `json` renderer. Whatever the format,
-`finish` gives the answer its `ETag` (of the bytes sent, or the one the view named), `Vary` and
-`Cache-Control`, and makes a GET conditional (304 on `If-None-Match`).
+`finish` gives the answer its `ETag`, `Vary` and `Cache-Control`, and makes a GET conditional (304 on
+`If-None-Match`).
+
+The ETag is a digest of the very bytes sent: it changes exactly when the body does — for this caller,
+with these parameters, whatever rows were inlined or listed — so a client holding an ETag can never be
+told "not modified" about a body that changed.
 """
 
 from __future__ import annotations
@@ -29,8 +33,13 @@ class Answer:
     collection: bool = False  # a page or a selection of objects (HAL embeds them, CSV has a row each)
     links: dict[str, str] = field(default_factory=dict)  # {rel: href}: HAL's `_links`, a page's pager
     listing: object = None  # a collection's `Listing`, for the filter inputs of its HTML page
-    etag: str | None = None  # the ETag to send, if not one of the bytes
     headers: dict[str, str] = field(default_factory=dict)
+
+
+def etag_of(data: bytes, media_type: str) -> str:
+    """The entity tag of a representation: a digest of its type and its bytes (HAL and JSON can be the
+    same bytes). Not a security measure, only a fingerprint."""
+    return hashlib.md5(media_type.encode() + b"\n" + data, usedforsecurity=False).hexdigest()
 
 
 def finish(request, response, data: bytes, answer: Answer | None, negotiated: bool) -> None:
@@ -39,12 +48,8 @@ def finish(request, response, data: bytes, answer: Answer | None, negotiated: bo
         response.headers.update(answer.headers)
     response.headers["Vary"] = "Authorization, Accept" if negotiated else "Authorization"
     response.cache_control = "no-cache"  # the last-resort tween makes it no-store for a signed-in caller
-    etag = answer.etag if answer is not None else None
-    if etag is not None:
-        response.etag = etag
+    response.etag = etag_of(data, response.content_type)
     if request.method in ("GET", "HEAD"):
-        if etag is None:
-            response.etag = hashlib.md5(data).hexdigest()
         response.conditional_response = True
 
 

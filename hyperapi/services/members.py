@@ -22,6 +22,10 @@ def _admin_count(db, organization_id: int) -> int:
 
 
 def _keep_an_admin(db, membership: OrganizationMember) -> None:
+    """Refuse to take away the organization's last admin. Two admins demoting each other at once must
+    not both see the other remain (write skew): the organization's row is locked first, so membership
+    changes of one organization wait for each other and each counts what the other committed."""
+    db.execute(select(Organization.id).where(Organization.id == membership.organization_id).with_for_update())
     if membership.role == "admin" and _admin_count(db, membership.organization_id) <= 1:
         raise Conflict("An organization needs at least one admin; make someone else admin first.")
 

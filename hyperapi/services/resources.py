@@ -56,6 +56,7 @@ def create(db, files, policy: UploadPolicy, place: dict, data: dict, contributor
 
 def attach(db, place: dict, resource: Resource) -> None:
     """Attach `resource` where `place` says (the view has checked the caller may, and the organization)."""
+    _lock(db, [resource.id])  # not while its last detachment is deleting it
     already = db.scalar(select(exists().where(and_(ResourceAttachment.resource_id == resource.id,
                                                    ResourceAttachment.target == place["target"]))))
     if already:
@@ -78,16 +79,24 @@ def update(db, files, policy: UploadPolicy, resource: Resource, data: dict, cont
     db.flush()
 
 
-def detach(db, files, resource: Resource, target: str) -> bool:
-    """Detach the resource from one entity; the last detachment deletes it. True if it was deleted."""
-    others = db.scalar(select(exists().where(and_(ResourceAttachment.resource_id == resource.id,
-                                                  ResourceAttachment.target != target))))
-    if not others:
+def _lock(db, resource_ids) -> None:
+    """Changes to the attachments of these resources wait for each other (in one order, so that two
+    requests locking several cannot deadlock): "attached elsewhere" is then read after what the other
+    request committed, and the last detachment always deletes."""
+    db.execute(select(Resource.id).where(Resource.id.in_(resource_ids)).order_by(Resource.id).with_for_update())
+
+
+def detach(db, files, resource: Resource, targets: list[str]) -> bool:
+    """Detach the resource from these entities (`ResourceAttachment.target`s); when that leaves it
+    attached nowhere, delete it. True if it was deleted."""
+    _lock(db, [resource.id])
+    attachments = db.scalars(select(ResourceAttachment).where(ResourceAttachment.resource_id == resource.id)).all()
+    leaving = [attachment for attachment in attachments if attachment.target in targets]
+    if len(leaving) == len(attachments):
         delete(db, files, resource)
         return True
-    attachment = db.scalar(select(ResourceAttachment).where(ResourceAttachment.resource_id == resource.id,
-                                                            ResourceAttachment.target == target))
-    db.delete(attachment)
+    for attachment in leaving:
+        db.delete(attachment)
     db.flush()
     return False
 
@@ -103,6 +112,7 @@ def delete(db, files, resource: Resource) -> None:
 def release(db, files, attached) -> None:
     """Before an entity is deleted (its attachments go by cascade): delete the resources attached to
     nothing else. `attached` is a condition on ResourceAttachment naming the entity's attachments."""
+    _lock(db, select(ResourceAttachment.resource_id).where(attached))
     other = ResourceAttachment.__table__.alias("other")
     elsewhere = exists().where(other.c.resource_id == Resource.id, ~other.c.id.in_(
         select(ResourceAttachment.id).where(attached)))

@@ -3,8 +3,9 @@ and flat under /api/v1/resources/ (every resource the caller may see).
 
 A resource attached to several entities has one nested node per attachment. Its flat node is allowed
 what any of its nested nodes allows the caller — an attachment counts only where the caller can see
-the entity it is attached to — and deleting it outright needs the right to delete it at every
-attachment. The nested nodes' ACLs come from `hyperapi.auth.rules.RULES`, so this adds no rule of its own.
+the entity it is attached to — and a DELETE there detaches it from every entity where the caller may
+delete it (deleting it when nothing remains). The nested nodes' ACLs come from
+`hyperapi.auth.rules.RULES`, so this adds no rule of its own.
 """
 
 from __future__ import annotations
@@ -157,6 +158,10 @@ class FlatResourceNode(ResourceNode):
             self._acl = self._union_acl()
         return self._acl
 
+    def deletable_attachments(self) -> list[NestedResourceNode]:
+        """Its nested nodes at which the caller may delete it (every one of them visible)."""
+        return [node for node in self.attachments() if self.request.has_permission(Permission.DELETE, node)]
+
     def _union_acl(self) -> list[tuple]:
         request = self.request
         reachable = [node for node in self.attachments() if request.has_permission(Permission.VIEW, node.__parent__)]
@@ -166,11 +171,11 @@ class FlatResourceNode(ResourceNode):
             for action, principal, permissions in node.__acl__()
             if (action, principal, permissions) != DENY_ALL
         ]
-        # Deleting the resource itself removes it from every entity: the caller must be allowed that
-        # at each of them (and see them all).
+        # A DELETE here detaches the resource from every entity the caller may delete it from (the last
+        # detachment deletes it): allowed where there is one. What the caller cannot see plays no part,
+        # so the answer tells nothing about attachments elsewhere.
         identity = request.identity
-        everywhere = len(reachable) == len(self.attachments()) and reachable
-        if identity is not None and everywhere and all(request.has_permission(Permission.DELETE, n) for n in reachable):
+        if identity is not None and self.deletable_attachments():
             entries.append((Allow, user_principal(identity.user_id), (str(Permission.DELETE),)))
         entries.append(DENY_ALL)
         return entries

@@ -4,20 +4,22 @@ renderers draw in the format asked for — and the conditional checks of writes.
 from __future__ import annotations
 
 from ..listing import MAX_SET_IDS, Listing, QueryError, parse_object_params, run, select_ids
-from ..renderers import Answer
+from ..renderers import Answer, etag_of
+from ..renderers.formats import to_json
 from ..representations.links import link_objects, openapi_path, path
 from ..web.errors import APIError, invalid
 from ..web.exception_views import not_found
 from ..web.responses import no_content
 
 
-def version_etag(row) -> str:
-    return f'"{row.version}"'
-
-
-def check_if_match(request, row) -> None:
-    """412 unless `If-Match` (when sent) names the entity's current version."""
-    if str(row.version) not in request.if_match:  # webob: no header matches anything
+def check_if_match(request, node, represent) -> None:
+    """412 unless `If-Match` (when sent) names the entity as it is now: the ETag of its representation
+    for this caller (what a GET of it answers), or its `version` (quoted)."""
+    if_match = request.if_match
+    if "*" in if_match:  # webob: no header (or `*`) matches anything
+        return
+    current = (etag_of(to_json(represent(request, node, 0)), "application/json"), str(node.record.version))
+    if not any(tag in if_match for tag in current):
         raise APIError(412, "The entity has changed since you fetched it (If-Match does not match).")
 
 
@@ -51,10 +53,9 @@ def collection_links(request, container, page_links: dict[str, str]) -> dict[str
             "describedby": schema_path(request, container), "service-desc": openapi_path(request)}
 
 
-def object_answer(request, node, represent, listing: Listing, record=None) -> Answer:
+def object_answer(request, node, represent, listing: Listing) -> Answer:
     shape = shape_of(request, listing)
-    body = select_fields(represent(request, node, shape.depth), shape.fields)
-    return Answer(body, etag=version_etag(record) if record is not None else None)
+    return Answer(select_fields(represent(request, node, shape.depth), shape.fields))
 
 
 def collection_answer(request) -> Answer:
@@ -99,14 +100,12 @@ def set_answer(request) -> Answer:
 def created(request, node, represent) -> Answer:
     """201, with the new object's URL in `Location`."""
     request.response.status_code = 201
-    record = node.record
-    etag = version_etag(record) if hasattr(record, "version") else None
-    return Answer(represent(request, node, 0), etag=etag, headers={"Location": request.host_url + path(request, node)})
+    return Answer(represent(request, node, 0), headers={"Location": request.host_url + path(request, node)})
 
 
 def changed(request, node, represent) -> Answer:
     """The object as a write left it."""
-    return Answer(represent(request, node, 0), etag=version_etag(node.record))
+    return Answer(represent(request, node, 0))
 
 
 def deleted():

@@ -81,12 +81,12 @@ def post(request):
 
 def get(request):
     node = request.context
-    return object_answer(request, node, resources.represent, resources.LISTING, record=node.row)
+    return object_answer(request, node, resources.represent, resources.LISTING)
 
 
 def put(request):
     node = request.context
-    check_if_match(request, node.row)
+    check_if_match(request, node, resources.represent)
     service.update(request.db, request.files, request.upload_policy, node.row,
                    request.validated, _contributor_id(request))
     forget(request, node.row.id)
@@ -94,16 +94,19 @@ def put(request):
 
 
 def detach(request):
+    """DELETE under an entity: detach it from there (the last detachment deletes it)."""
     node = request.context
-    check_if_match(request, node.row)
-    service.detach(request.db, request.files, node.row, node.__parent__.target)
+    check_if_match(request, node, resources.represent)
+    service.detach(request.db, request.files, node.row, [node.__parent__.target])
     return deleted()
 
 
-def delete(request):
+def detach_everywhere_allowed(request):
+    """DELETE of `/resources/{id}/`: detach it from every entity the caller may delete it from."""
     node = request.context
-    check_if_match(request, node.row)
-    service.delete(request.db, request.files, node.row)
+    check_if_match(request, node, resources.represent)
+    targets = [nested.__parent__.target for nested in node.deletable_attachments()]
+    service.detach(request.db, request.files, node.row, targets)
     return deleted()
 
 
@@ -202,5 +205,5 @@ def includeme(config):
         config.add_api_view(item, "PUT", put, Permission.EDIT,
                             Body(resource_schema, REPLACE, READONLY_FIELDS, current, files=frozenset({"file"})))
         config.add_api_view(item, "DELETE", detach, Permission.DELETE)
-    config.add_api_view(FlatResourceNode, "DELETE", delete, Permission.DELETE)
+    config.add_api_view(FlatResourceNode, "DELETE", detach_everywhere_allowed, Permission.DELETE)
     config.add_api_view(ResourceContent, "GET", content, Permission.VIEW)

@@ -9,7 +9,7 @@ from ..services import tokens
 from ..services import users as service
 from ..traversal import Account, Login, TokenContainer, TokenNode, UserContainer, UserNode
 from ..web.errors import APIError
-from .answers import collection_answer, created, deleted, object_answer, shape_of, version_etag
+from .answers import collection_answer, created, deleted, object_answer, shape_of
 from .bodies import Body
 from .viewset import READONLY, ViewSet
 
@@ -37,13 +37,13 @@ def account_current(request):
 
 def get_account(request):
     shape_of(request)
-    return Answer(users.represent_account(request), etag=version_etag(request.identity.user))
+    return Answer(users.represent_account(request))
 
 
 def update_account(request):
     user = request.identity.user
     service.update_account(request.db, user, dict(request.validated))
-    return Answer(users.represent_account(request), etag=version_etag(user))
+    return Answer(users.represent_account(request))
 
 
 def create_token(request):

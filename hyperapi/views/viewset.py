@@ -46,16 +46,16 @@ class ViewSet:
 
     def get(self, request):
         node = request.context
-        return object_answer(request, node, self.represent, self.listing, record=node.record)
+        return object_answer(request, node, self.represent, self.listing)
 
     def put(self, request):
         node = request.context
-        check_if_match(request, node.record)
+        check_if_match(request, node, self.represent)
         self.update(request, node, request.validated)
         return changed(request, node.__parent__.wrap(node.row), self.represent)  # its key may have changed
 
     def remove(self, request):
-        check_if_match(request, request.context.record)
+        check_if_match(request, request.context, self.represent)
         self.delete(request, request.context)
         return deleted()
 

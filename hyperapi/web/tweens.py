@@ -58,12 +58,29 @@ def last_resort_factory(handler, registry):
             # Seen by pyramid_retry: a serialization failure or deadlock at commit is tried again.
             request.exception = exc
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        if "Authorization" in request.headers or "api_key=" in request.environ.get("QUERY_STRING", ""):
-            # Whatever answered, an answer to a signed-in caller is never kept by a shared cache.
-            response.cache_control = "no-store"
+        if not request.path_info.startswith(STATIC_PREFIX):
+            say_what_it_depends_on(request, response)
         return response
 
     return last_resort
+
+
+# The browsable API's scripts and styles: the same bytes for everyone, cached for an hour.
+STATIC_PREFIX = "/static/"
+
+
+def say_what_it_depends_on(request, response) -> None:
+    """Every answer of the API depends on who asks, errors included (a private project is a 404 to
+    one caller and a 200 to another), and an error may be drawn as a page for a browser: a cache must
+    key it on `Authorization` and `Accept`, revalidate an anonymous one, and keep none for a caller
+    who signed in."""
+    vary = list(response.vary or ())
+    wanted = ("Authorization", "Accept") if response.status_int >= 400 else ("Authorization",)
+    response.vary = vary + [name for name in wanted if name not in vary]
+    if "Authorization" in request.headers or "api_key=" in request.environ.get("QUERY_STRING", ""):
+        response.cache_control = "no-store"
+    elif not response.headers.get("Cache-Control"):
+        response.cache_control = "no-cache"
 
 
 def includeme(config):
