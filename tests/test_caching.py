@@ -192,6 +192,12 @@ def test_a_page_that_depends_on_the_caller_is_never_cached_for_another(client, f
     assert "Authorization" in vary_of(signed_in) and signed_in.headers["Cache-Control"] == "no-store"
 
 
+def test_a_path_that_is_not_utf8_is_answered_with_the_same_headers(client):
+    """The header policy reads the raw path: a path webob cannot decode still gets its 404, not a crash."""
+    r = client.get(f"{API}/%ff/")
+    assert r.status_int == 404 and "Authorization" in vary_of(r) and r.headers["Cache-Control"] == "no-cache"
+
+
 # Last in this module: the world stays open (and on SQLite, holds the write lock) until the module ends.
 @pytest.fixture(scope="module")
 def caching_world(engine, wsgi_app):

@@ -58,7 +58,7 @@ def last_resort_factory(handler, registry):
             # Seen by pyramid_retry: a serialization failure or deadlock at commit is tried again.
             request.exception = exc
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        if not request.path_info.startswith(STATIC_PREFIX):
+        if not raw_path(request).startswith(STATIC_PREFIX):
             say_what_it_depends_on(request, response)
         return response
 
