@@ -10,7 +10,9 @@ savepoint of it, so requests commit and roll back exactly as they would, and tes
 
 from __future__ import annotations
 
+import importlib
 import os
+import pkgutil
 from contextlib import contextmanager
 
 import hypothesis
@@ -20,6 +22,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 from webtest import TestApp
 
+import hyperapi
 from hyperapi import main
 from hyperapi.db import make_engine
 from hyperapi.migrations import upgrade
@@ -46,6 +49,11 @@ hypothesis.settings.register_profile(
 # Loaded here, so it also wins where Hypothesis would load its own "ci" profile (the CI variable is set).
 # Hypothesis's own "default" profile is left as it is: schemathesis reads it as the library's defaults.
 hypothesis.settings.load_profile(DETERMINISTIC)
+# Hypothesis also draws constants it finds in the code under test, in every module of ours imported so
+# far. Import them all now, so that the examples do not depend on which tests were selected, nor on
+# which ones this process happened to run first (pytest-xdist hands tests out as workers free up).
+for module in pkgutil.walk_packages(hyperapi.__path__, f"{hyperapi.__name__}."):
+    importlib.import_module(module.name)
 # For hunting bugs (`--hypothesis-profile=explore`): new random examples on each run, ten times as many
 # (`support.examples`), and failures saved in .hypothesis/ and tried first the next time.
 hypothesis.settings.register_profile(

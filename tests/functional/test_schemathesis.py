@@ -131,6 +131,17 @@ def upload_artifact(case, failure) -> bool:
             and isinstance(case.body, dict) and "file" in case.body)
 
 
+def empty_form_artifact(case, failure) -> bool:
+    """A form body "mutated" into null that arrived as a valid, empty form: a form has no null, so the
+    WSGI transport sends a form without fields, the same request on the wire as `{}` — which is accepted
+    wherever every field is optional (a new token, say). The app never saw a null."""
+    return isinstance(failure, AcceptedNegativeData) and case.media_type in FORMS and case.body is None
+
+
+def transport_artifact(case, failure) -> bool:
+    return upload_artifact(case, failure) or empty_form_artifact(case, failure)
+
+
 def run(case, role, world, wsgi_app) -> None:
     key = world["keys"][role]
     headers = {"Authorization": f"Token {key}"} if key else {}
@@ -141,7 +152,7 @@ def run(case, role, world, wsgi_app) -> None:
         try:
             case.validate_response(response, headers=headers, transport_kwargs={"app": wsgi_app, "headers": headers})
         except FailureGroup as group:
-            kept = [failure for failure in group.exceptions if not upload_artifact(case, failure)]
+            kept = [failure for failure in group.exceptions if not transport_artifact(case, failure)]
             if kept:
                 raise FailureGroup(kept) from None
     finally:
