@@ -34,10 +34,11 @@ from .support.factory import Factory
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
-# Hypothesis draws the same examples on every run and every clone: a failure is a failure of the code,
-# reproduced by running the tests again, never a roll of the dice, and no example saved by an earlier
-# run (.hypothesis/) can make this run fail. (Hypothesis seeds each test from its own source: the
-# examples change when the test, Hypothesis or Python does.)
+# --- Hypothesis ----------------------------------------------------------------------------------------
+# The default run draws the same examples every time, on every clone: a failure is a failure of the
+# code, reproduced by running the tests again, never a roll of the dice, and no example saved by an
+# earlier run (.hypothesis/) can make it fail. (Hypothesis derives each test's examples from the test's
+# own source: they change when the test, Hypothesis or Python does.)
 hypothesis.settings.register_profile(
     DETERMINISTIC,
     derandomize=True,
@@ -46,14 +47,6 @@ hypothesis.settings.register_profile(
     print_blob=True,
     suppress_health_check=[hypothesis.HealthCheck.too_slow],
 )
-# Loaded here, so it also wins where Hypothesis would load its own "ci" profile (the CI variable is set).
-# Hypothesis's own "default" profile is left as it is: schemathesis reads it as the library's defaults.
-hypothesis.settings.load_profile(DETERMINISTIC)
-# Hypothesis also draws constants it finds in the code under test, in every module of ours imported so
-# far. Import them all now, so that the examples do not depend on which tests were selected, nor on
-# which ones this process happened to run first (pytest-xdist hands tests out as workers free up).
-for module in pkgutil.walk_packages(hyperapi.__path__, f"{hyperapi.__name__}."):
-    importlib.import_module(module.name)
 # For hunting bugs (`--hypothesis-profile=explore`): new random examples on each run, ten times as many
 # (`support.examples`), and failures saved in .hypothesis/ and tried first the next time.
 hypothesis.settings.register_profile(
@@ -64,6 +57,15 @@ hypothesis.settings.register_profile(
     print_blob=True,
     suppress_health_check=[hypothesis.HealthCheck.too_slow],
 )
+# Loaded here, before pytest reads --hypothesis-profile, so it also wins where Hypothesis would load its
+# own "ci" profile (the CI variable is set). Hypothesis's "default" profile is left as it is:
+# schemathesis reads it as the library's defaults.
+hypothesis.settings.load_profile(DETERMINISTIC)
+# Hypothesis also draws constants it finds in the code under test, in every module of ours imported so
+# far. Import them all now, so that the examples do not depend on which tests were selected, nor on
+# which ones this process happened to run first (pytest-xdist hands tests out as workers free up).
+for module in pkgutil.walk_packages(hyperapi.__path__, f"{hyperapi.__name__}."):
+    importlib.import_module(module.name)
 
 
 @pytest.fixture(scope="session")

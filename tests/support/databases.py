@@ -67,10 +67,14 @@ def postgresql_database(url: URL, name: str) -> Iterator[str]:
         admin.dispose()
 
 
-def _wipe_postgresql(engine) -> None:
-    with engine.begin() as connection:
-        connection.execute(sa.text("DROP SCHEMA IF EXISTS public CASCADE"))
-        connection.execute(sa.text("CREATE SCHEMA public"))
+def _wipe_postgresql(url: URL) -> None:
+    engine = sa.create_engine(url)
+    try:
+        with engine.begin() as connection:
+            connection.execute(sa.text("DROP SCHEMA IF EXISTS public CASCADE"))
+            connection.execute(sa.text("CREATE SCHEMA public"))
+    finally:
+        engine.dispose()
 
 
 @contextmanager
@@ -81,17 +85,17 @@ def session_database(tmpdir: str) -> Iterator[str]:
         yield f"sqlite:///{tmpdir}/test.sqlite"
         return
     url = make_url(configured)
-    if url.get_backend_name() != "postgresql" or worker() is None:
-        if url.get_backend_name() == "postgresql":
-            engine = sa.create_engine(url)
-            try:
-                _wipe_postgresql(engine)
-            finally:
-                engine.dispose()
+    if url.get_backend_name() != "postgresql":  # a SQLite file of one's choosing: one per worker beside it
+        if worker() is not None and url.database:
+            stem, extension = os.path.splitext(url.database)
+            url = url.set(database=f"{stem}_{worker()}{extension}")
+        yield url.render_as_string(hide_password=False)
+    elif worker() is None:
+        _wipe_postgresql(url)
         yield configured
-        return
-    with postgresql_database(url, _database_name(url.database, worker())) as own:
-        yield own
+    else:
+        with postgresql_database(url, _database_name(url.database, worker())) as own:
+            yield own
 
 
 @contextmanager
