@@ -55,7 +55,7 @@ def database(settings):
     if make_url(settings["sqlalchemy.url"]).get_backend_name() != "postgresql":
         pytest.skip("concurrency is tested on PostgreSQL (set HYPERAPI_TEST_DATABASE_URL)")
     with fresh_database(settings, "concurrency", **{"sqlalchemy.pool_size": str(SERVER_THREADS + 4),
-                                                             "sqlalchemy.max_overflow": "0"}) as database:
+                                                    "sqlalchemy.max_overflow": "0"}) as database:
         yield database
 
 
