@@ -25,14 +25,15 @@ postgresql_requires = ["psycopg[binary]>=3.1"]
 
 tests_require = [
     "pytest>=8",
+    "pytest-xdist>=3.5",  # the tests run on every core (setup.cfg), each worker with a database of its own
     "WebTest>=3.0",
     "hypothesis>=6.100",
     "ruff",
     "moto[server]>=5.0",  # a local S3 for the storage backend's tests
     "openapi-spec-validator>=0.7",  # checks /api/v1/openapi.json against the OpenAPI 3.1 schema
-    "schemathesis>=4.3,<5",  # drives the app from its own OpenAPI document (tests/test_schemathesis.py)
-    "jsonschema>=4.20",  # checks answers against the document's schemas (tests/test_discovery.py)
-    "playwright>=1.40",  # drives the system's Chromium in tests/test_browser.py (never downloads a browser)
+    "schemathesis>=4.3,<5",  # drives the app from its own OpenAPI document (tests/functional/test_schemathesis.py)
+    "jsonschema>=4.20",  # checks answers against the document's schemas (tests/functional/test_discovery.py)
+    "playwright>=1.40",  # drives the system's Chromium in tests/functional/test_browser.py (never downloads a browser)
 ] + postgresql_requires
 
 setup(

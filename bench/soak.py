@@ -35,7 +35,7 @@ run counted that fixed cost as growth (+14%). Growth after the warm-up is what w
 target is unchanged, and the raw numbers are all printed. One part of the old growth did go on, and
 is fixed: Pyramid's `quote_path_segment` kept every URL segment it had quoted, so each server kept
 the id of every party whose URL it wrote, ~1.5 MiB per 10,000 (hyperapi/traversal/urls.py, and
-tests/test_memory.py, which finds such process-wide containers by name).
+tests/functional/test_memory.py, which finds such process-wide containers by name).
 
 `--diagnose DIR` (slow: tracemalloc makes the servers ~5x slower, and its own memory counts in VmRSS,
 so the growth target is not checked): each server traces its allocations and writes, into DIR, a

@@ -1,81 +1,90 @@
-"""Test setup: the real WSGI app, the real database (SQLite by default, PostgreSQL when
-HYPERAPI_TEST_DATABASE_URL is set), the real security policy.
+"""Fixtures of the functional tests: the real WSGI app, the real database (SQLite by default,
+PostgreSQL when HYPERAPI_TEST_DATABASE_URL is set), the real security policy. The unit tests
+(tests/unit/) use none of them, and so never touch a database.
 
-The schema is built once per session by Alembic, as in production. Each test runs inside one outer
+The schema is built once per pytest process by Alembic, as in production; with parallel workers each
+worker has a database of its own (`tests/support/databases.py`). Each test runs inside one outer
 transaction that is rolled back at its end; every request (and every factory call) works in a
 savepoint of it, so requests commit and roll back exactly as they would, and tests stay isolated.
 """
 
 from __future__ import annotations
 
+import importlib
 import os
-import tempfile
+import pkgutil
 from contextlib import contextmanager
 
+import hypothesis
 import pytest
-import sqlalchemy as sa
-from pyramid.config import Configurator
+from hypothesis.database import DirectoryBasedExampleDatabase
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 from webtest import TestApp
 
+import hyperapi
 from hyperapi import main
-from hyperapi.auth.passwords import hash_password
 from hyperapi.db import make_engine
 from hyperapi.db.migrations import upgrade
-from hyperapi.models import (
-    Organization,
-    OrganizationMember,
-    Party,
-    Project,
-    ProjectMember,
-    User,
+
+from .support.api import Client
+from .support.databases import MIGRATIONS, session_database
+from .support.examples import DETERMINISTIC, EXPLORE
+from .support.factory import Factory
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+# --- Hypothesis ----------------------------------------------------------------------------------------
+# The default run draws the same examples every time, on every clone: a failure is a failure of the
+# code, reproduced by running the tests again, never a roll of the dice, and no example saved by an
+# earlier run (.hypothesis/) can make it fail. (Hypothesis derives each test's examples from the test's
+# own source: they change when the test, Hypothesis or Python does.)
+hypothesis.settings.register_profile(
+    DETERMINISTIC,
+    derandomize=True,
+    database=None,
+    deadline=None,  # a request's time depends on the machine and its load; speed is measured in bench/
+    print_blob=True,
+    suppress_health_check=[hypothesis.HealthCheck.too_slow],
 )
-from hyperapi.services.users import new_token
-
-TEST_DATABASE_ENV = "HYPERAPI_TEST_DATABASE_URL"
-API = "/api/v1"
-PASSWORD = "correct horse battery"
-# Hashing with argon2's defaults costs ~50 ms; factories share one hash.
-PASSWORD_HASH = hash_password(PASSWORD)
-
-
-def declared_views():
-    """The API's views as the app declares them, without an app or a database (for what a test module
-    builds when it is imported, such as its parameters)."""
-    config = Configurator(settings={})
-    config.include("cornice")
-    config.include("hyperapi.views")
-    return config.registry.api_views
-
-
-def _database_url(tmpdir: str) -> str:
-    return os.environ.get(TEST_DATABASE_ENV) or f"sqlite:///{tmpdir}/test.sqlite"
-
-
-def _wipe_postgresql(engine) -> None:
-    with engine.begin() as connection:
-        connection.execute(sa.text("DROP SCHEMA IF EXISTS public CASCADE"))
-        connection.execute(sa.text("CREATE SCHEMA public"))
+# For hunting bugs (`--hypothesis-profile=explore`): new random examples on each run, ten times as many
+# (`support.examples`), and failures saved in .hypothesis/ and tried first the next time.
+hypothesis.settings.register_profile(
+    EXPLORE,
+    derandomize=False,
+    database=DirectoryBasedExampleDatabase(os.path.join(ROOT, ".hypothesis", "examples")),
+    deadline=None,
+    print_blob=True,
+    suppress_health_check=[hypothesis.HealthCheck.too_slow],
+)
+# Loaded here, before pytest reads --hypothesis-profile, so it also wins where Hypothesis would load its
+# own "ci" profile (the CI variable is set). Hypothesis's "default" profile is left as it is:
+# schemathesis reads it as the library's defaults.
+hypothesis.settings.load_profile(DETERMINISTIC)
+# Hypothesis also draws constants it finds in the code under test, in every module of ours imported so
+# far. Import them all now, so that the examples do not depend on which tests were selected, nor on
+# which ones this process happened to run first (pytest-xdist hands tests out as workers free up).
+for module in pkgutil.walk_packages(hyperapi.__path__, f"{hyperapi.__name__}."):
+    if not module.name.endswith(".__main__"):  # `python -m` entry points run when imported
+        importlib.import_module(module.name)
 
 
 @pytest.fixture(scope="session")
-def settings():
-    tmpdir = tempfile.mkdtemp(prefix="hyperapi-test-")
-    return {
-        "sqlalchemy.url": _database_url(tmpdir),
-        "hyperapi.auto_migrate": "false",
-        "hyperapi.migrations": os.path.join(os.path.dirname(os.path.dirname(__file__)), "alembic"),
-        "hyperapi.storage": "file://" + os.path.join(tmpdir, "files"),
-    }
+def settings(tmp_path_factory):
+    tmpdir = tmp_path_factory.mktemp("hyperapi")  # this process's own: one per xdist worker
+    with session_database(str(tmpdir)) as url:
+        yield {
+            "sqlalchemy.url": url,
+            "hyperapi.auto_migrate": "false",
+            "hyperapi.migrations": MIGRATIONS,
+            "hyperapi.storage": "file://" + os.path.join(tmpdir, "files"),
+        }
 
 
 @pytest.fixture(scope="session")
 def engine(settings):
     previous = os.environ.pop("HYPERAPI_DATABASE_URL", None)  # tests never touch a configured database
     engine = make_engine(settings)
-    if engine.dialect.name == "postgresql":
-        _wipe_postgresql(engine)
     upgrade(settings, engine)
     yield engine
     engine.dispose()
@@ -130,24 +139,6 @@ def connection(engine):
     connection.close()
 
 
-@contextmanager
-def rolled_back_session(engine, wsgi_app):
-    """For tests that build many worlds in one test function (hypothesis examples): a session on a
-    connection of its own, the app bound to the same connection, everything rolled back afterwards."""
-    connection = engine.connect()
-    outer = connection.begin()
-    try:
-        wsgi_app.registry["db.session_factory"].configure(bind=connection, join_transaction_mode="create_savepoint")
-        session = Session(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
-        try:
-            yield session
-        finally:
-            session.close()
-    finally:
-        outer.rollback()
-        connection.close()
-
-
 @pytest.fixture
 def db(connection, wsgi_app) -> Session:
     """A session for arranging and inspecting data, on the same connection the app uses."""
@@ -157,117 +148,11 @@ def db(connection, wsgi_app) -> Session:
     session.close()
 
 
-class Client:
-    """WebTest with a caller: `client.as_(user).get(url)`; statuses are asserted by the tests."""
-
-    def __init__(self, app: TestApp, key: str | None = None):
-        self.app = app
-        self.key = key
-
-    def as_(self, key: str | None) -> Client:
-        return Client(self.app, key)
-
-    def _headers(self, headers):
-        headers = dict(headers or {})
-        if self.key is not None:
-            headers.setdefault("Authorization", f"Token {self.key}")
-        return headers
-
-    def request(self, method: str, url: str, json=None, headers=None, **kw):
-        kw.setdefault("status", "*")
-        kw.setdefault("expect_errors", True)
-        headers = self._headers(headers)
-        if json is not None:
-            kw["body"] = _dumps(json).encode()
-            kw["content_type"] = "application/json"
-        return self.app.request(url, method=method.upper(), headers=headers, **kw)
-
-    def get(self, url, **kw):
-        kw.setdefault("status", "*")
-        kw.setdefault("expect_errors", True)
-        return self.app.get(url, headers=self._headers(kw.pop("headers", None)), **kw)
-
-    def post(self, url, json=None, **kw):
-        return self.request("POST", url, json=json if json is not None else {}, **kw)
-
-    def put(self, url, json=None, **kw):
-        return self.request("PUT", url, json=json if json is not None else {}, **kw)
-
-    def patch(self, url, json=None, **kw):
-        return self.request("PATCH", url, json=json if json is not None else {}, **kw)
-
-    def delete(self, url, **kw):
-        return self.request("DELETE", url, **kw)
-
-
-def _dumps(value) -> str:
-    import json
-
-    return json.dumps(value)
-
-
 @pytest.fixture
 def client(wsgi_app, db) -> Client:
     return Client(TestApp(wsgi_app))
 
 
-class Factory:
-    """Makes rows directly in the database (committed to the test's savepoint)."""
-
-    def __init__(self, db: Session):
-        self.db = db
-        self.keys: dict[str, str] = {}
-
-    def _save(self, *rows):
-        self.db.add_all(rows)
-        self.db.flush()
-        self.db.commit()
-        return rows[0] if len(rows) == 1 else rows
-
-    def user(self, username: str, superuser: bool = False, **kw) -> User:
-        user = self._save(User(username=username, is_superuser=superuser, password_hash=PASSWORD_HASH,
-                               full_name=kw.pop("full_name", username.title()), **kw))
-        return user
-
-    def key(self, user: User) -> str:
-        """An API key for the user (one per user, made on first use)."""
-        if user.username not in self.keys:
-            _, key = new_token(self.db, user, name="test")
-            self.db.commit()
-            self.keys[user.username] = key
-        return self.keys[user.username]
-
-    def org(self, slug: str, access: str = "public", archived: bool = False, **kw) -> Organization:
-        return self._save(Organization(slug=slug, name=kw.pop("name", slug.replace("-", " ").title()),
-                                       access=access, archived=archived, **kw))
-
-    def project(self, org: Organization, slug: str, access: str = "public", archived: bool = False,
-                **kw) -> Project:
-        return self._save(Project(organization_id=org.id, slug=slug, name=kw.pop("name", slug.title()),
-                                  access=access, archived=archived, **kw))
-
-    def org_member(self, org: Organization, user: User, role: str) -> OrganizationMember:
-        return self._save(OrganizationMember(organization_id=org.id, user_id=user.id, role=role))
-
-    def project_member(self, project: Project, user: User, role: str) -> ProjectMember:
-        return self._save(ProjectMember(project_id=project.id, user_id=user.id, role=role))
-
-    def party(self, project: Project, name: str = "Barnabas Mughongo", type: str = "IN", **kw) -> Party:
-        return self._save(Party(project_id=project.id, name=name, type=type, **kw))
-
-
 @pytest.fixture
 def factory(db) -> Factory:
     return Factory(db)
-
-
-def org_url(org) -> str:
-    return f"{API}/organizations/{org.slug}/"
-
-
-def project_url(org, project) -> str:
-    return f"{org_url(org)}projects/{project.slug}/"
-
-
-def party_url(org, project, party) -> str:
-    return f"{project_url(org, project)}parties/{party.id}/"
